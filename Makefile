@@ -1,0 +1,158 @@
+# hostmem: the Windows reserve/commit/free contract on bare metal.
+#
+#   make run        build, boot the kernel in QEMU + OVMF, show the console
+#   make test       host unit tests + kernel self tests; ends "N passed, N failed"
+#   make host       build/host/libhostmem.a, the hosted twin (no sanitizer)
+#   make debug      boot with QEMU waiting for gdb (see README)
+#   make clean
+#
+# Extra kernel self tests: make test KTEST_EXTRA="path/a.c path/b.c"
+
+BUILD      := build
+CC         ?= gcc
+LD         := ld
+OBJCOPY    := objcopy
+KTEST_EXTRA ?=
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+# The packages are checked (quickly) before anything is built.
+DEPS := $(BUILD)/.deps-ok
+
+# ---------------------------------------------------------------- hostmem core
+HOSTMEM_SRC := $(wildcard hostmem/*.c)
+SIM_SRC     := $(wildcard hostmem/sim/*.c)
+WARN        := -Wall -Wextra -Werror -Wno-unused-parameter
+CORE_CFLAGS := -std=gnu11 -ffreestanding $(WARN) -I.
+
+# ---------------------------------------------------------------- kernel
+KERNEL_C    := $(wildcard kernel/*.c) $(HOSTMEM_SRC) $(wildcard tests/kernel/*.c) $(KTEST_EXTRA)
+KERNEL_S    := $(wildcard kernel/*.S)
+KCFLAGS     := $(CORE_CFLAGS) -O2 -g -nostdlib -fno-pic -fno-pie -mcmodel=kernel \
+               -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+               -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -DHM_KERNEL
+KOBJ        := $(patsubst %.c,$(BUILD)/kernel/%.o,$(KERNEL_C)) \
+               $(patsubst %.S,$(BUILD)/kernel/%.o,$(KERNEL_S))
+# Extra tests may live anywhere; their objects are keyed by a flattened name.
+KOBJ        := $(foreach f,$(KOBJ),$(if $(findstring ..,$f),$(BUILD)/kernel/extra/$(notdir $f),$f))
+
+# ---------------------------------------------------------------- UEFI loader
+EFI_INC     := /usr/include/efi
+EFI_LIB     := /usr/lib
+BOOT_SRC    := $(wildcard boot/*.c)
+BOOT_CFLAGS := -std=gnu11 -O2 $(WARN) -I. -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
+               -fpic -fshort-wchar -mno-red-zone -ffreestanding -fno-stack-protector \
+               -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -DHM_LOADER
+BOOT_OBJ    := $(patsubst %.c,$(BUILD)/boot/%.o,$(BOOT_SRC))
+
+# ---------------------------------------------------------------- host tests
+# Files outside hostmem/ that are portable and unit-tested on the host.
+PORTABLE_SRC := $(wildcard boot/elf.c kernel/memmap.c)
+HOST_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -I. -fsanitize=address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer -DHM_HOST
+HOST_TESTS   := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(wildcard tests/host/test_*.c))
+HOST_TEST_LIB := $(wildcard tests/host/lib/*.c)
+
+.PHONY: all run test host host-test ktest debug clean deps
+all: $(BUILD)/esp.img host
+
+# ---------------------------------------------------------------- deps
+deps: $(DEPS)
+$(DEPS): scripts/install-deps.sh
+	@scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+# ---------------------------------------------------------------- kernel build
+$(BUILD)/kernel/%.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/kernel/%.o: %.S | $(DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+define extra_rule
+$(BUILD)/kernel/extra/$(notdir $(1:.c=.o)): $(1) | $(DEPS)
+	@mkdir -p $$(dir $$@)
+	@echo "  CC      $$@"
+	$$(Q)$$(CC) $$(KCFLAGS) -MMD -MP -c $$< -o $$@
+endef
+$(foreach f,$(KTEST_EXTRA),$(if $(findstring ..,$f),$(eval $(call extra_rule,$f))))
+
+# KTEST_EXTRA changes the image: remember it so a change relinks.
+$(BUILD)/kernel/extra.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(KTEST_EXTRA)' | cmp -s - $@ || echo '$(KTEST_EXTRA)' > $@
+FORCE:
+
+$(BUILD)/kernel.elf: $(KOBJ) linker.ld $(BUILD)/kernel/extra.list
+	@echo "  LD      $@"
+	$(Q)$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld -o $@ $(KOBJ)
+
+# ---------------------------------------------------------------- loader build
+$(BUILD)/boot/%.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BOOT_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/boot/loader.so: $(BOOT_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(LD) -nostdlib -shared -Bsymbolic -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds \
+	    $(EFI_LIB)/crt0-efi-x86_64.o $(BOOT_OBJ) -o $@ -L$(EFI_LIB) -lefi -lgnuefi
+$(BUILD)/BOOTX64.EFI: $(BUILD)/boot/loader.so
+	@echo "  OBJCOPY $@"
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	    -j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
+# ---------------------------------------------------------------- ESP image
+# A real FAT file system: \EFI\BOOT\BOOTX64.EFI, \kernel.elf, \cmdline.txt.
+$(BUILD)/esp.img: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf scripts/mkesp.sh
+	@echo "  LD      $@"
+	$(Q)scripts/mkesp.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf ""
+
+# ---------------------------------------------------------------- host build
+HOST_CORE_OBJ := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(HOSTMEM_SRC) $(SIM_SRC))
+$(BUILD)/host/obj/%.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CORE_CFLAGS) -O2 -g -MMD -MP -c $< -o $@
+$(BUILD)/host/libhostmem.a: $(HOST_CORE_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+host: $(BUILD)/host/libhostmem.a
+
+# The tests use a sanitized build of the same sources.
+HOST_SAN_OBJ := $(patsubst %.c,$(BUILD)/host/san/%.o,$(HOSTMEM_SRC) $(SIM_SRC) $(PORTABLE_SRC) $(HOST_TEST_LIB))
+$(BUILD)/host/san/%.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/host/libtest.a: $(HOST_SAN_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+$(BUILD)/host/tests/%: tests/host/%.c $(BUILD)/host/libtest.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(BUILD)/host/libtest.a -lcmocka
+
+# ---------------------------------------------------------------- running
+host-test: $(HOST_TESTS)
+	@tests/run-host.sh $(HOST_TESTS)
+
+ktest: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+	@tests/run-kernel.sh test
+
+test: $(HOST_TESTS) $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+	@tests/run-all.sh $(HOST_TESTS)
+
+run: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+	@tests/run-kernel.sh run
+
+debug: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+	@tests/run-kernel.sh debug
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,38 @@
+/*
+ * The seam between hostmem and whatever runs it.
+ *
+ * hostmem is freestanding: it never includes a kernel or libc header.  All it
+ * needs from its embedder is in struct hm_platform:
+ *
+ *   phys_base  physical address p is readable and writable at phys_base + p.
+ *              In the kernel that is the direct map; in the hosted twin it is
+ *              the buffer that plays physical RAM.  Page tables and frames are
+ *              only ever touched through it.
+ *   tlb_flush_page / tlb_flush_all
+ *              drop stale translations (invlpg / CR3 reload in the kernel;
+ *              the software MMU's TLB in the twin).
+ *   lock / unlock
+ *              one lock around every public operation.  Never held while
+ *              calling back out of hostmem (notifications).
+ *   log        one line of diagnostics, no trailing newline.
+ *   panic      a broken invariant; does not return.  Never used for caller
+ *              input: bad input is an HRESULT.
+ */
+#ifndef HOSTMEM_PLATFORM_H
+#define HOSTMEM_PLATFORM_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct hm_platform {
+	uint8_t *phys_base;
+	void (*tlb_flush_page)(void *ctx, uint64_t va);
+	void (*tlb_flush_all)(void *ctx);
+	void (*lock)(void *ctx);
+	void (*unlock)(void *ctx);
+	void (*log)(void *ctx, const char *line);
+	void (*panic)(void *ctx, const char *why) __attribute__((noreturn));
+	void *ctx;
+};
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * The IDT: the 32 CPU exception vectors go to the stubs in trap.S.  NMI,
+ * double fault and machine check run on their own IST stacks (gdt.c); every
+ * other exception stays on the current stack, which fault recovery relies on
+ * (context.S jumps back on the same stack).
+ */
+#include <stdint.h>
+#include "trap.h"
+
+struct gate {
+	uint16_t off_lo, sel;
+	uint8_t ist, type;
+	uint16_t off_mid;
+	uint32_t off_hi, zero;
+} __attribute__((packed));
+
+extern const uint64_t trap_stubs[32];
+static struct gate idt[256];
+
+static void set_gate(int vec, uint64_t handler, int ist)
+{
+	idt[vec] = (struct gate){
+		.off_lo = handler & 0xFFFF, .sel = 0x08, .ist = (uint8_t)ist,
+		.type = 0x8E,   /* present, ring 0, interrupt gate: IF stays clear */
+		.off_mid = handler >> 16 & 0xFFFF, .off_hi = (uint32_t)(handler >> 32),
+	};
+}
+
+void idt_init(void)
+{
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) p = {
+		sizeof(idt) - 1, (uint64_t)idt };
+
+	for (int v = 0; v < 32; v++)
+		set_gate(v, trap_stubs[v], v == VEC_NMI ? 2 : v == VEC_DF ? 1 : v == VEC_MC ? 3 : 0);
+	__asm__ volatile("lidt %0" :: "m"(p));
+}
+
+const char *trap_name(uint64_t v)
+{
+	static const char *const names[32] = {
+		"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+		"#BR bound range", "#UD invalid opcode", "#NM device not available",
+		"#DF double fault", "coprocessor overrun", "#TS invalid TSS",
+		"#NP segment not present", "#SS stack fault", "#GP general protection",
+		"#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
+		"#MC machine check", "#XM SIMD error", "#VE virtualization", "#CP control protection",
+	};
+	return v < 32 && names[v] ? names[v] : "reserved";
+}

@@ -1,0 +1,54 @@
+#include <stdarg.h>
+#include "ktest.h"
+#include "console.h"
+#include "hostmem/format.h"
+
+extern const struct ktest __ktests_start[], __ktests_end[];
+
+void ktest_fail(struct ktest_run *t, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (t->failed++)   /* the first failure is the reason; later ones add nothing */
+		return;
+	n = hm_snprintf(t->reason, sizeof(t->reason), "%s:%d: ", file, line);
+	if (n >= sizeof(t->reason))
+		return;
+	va_start(ap, fmt);
+	hm_vsnprintf(t->reason + n, sizeof(t->reason) - n, fmt, ap);
+	va_end(ap);
+}
+
+static void run_one(void *arg)
+{
+	struct { const struct ktest *test; struct ktest_run *run; } *a = arg;
+	a->test->fn(a->run);
+}
+
+static int run_test(int index, const struct ktest *test)
+{
+	struct ktest_run run = { 0 };
+	struct { const struct ktest *test; struct ktest_run *run; } a = { test, &run };
+	struct fault_info fi;
+
+	if (try_call(run_one, &a, &fi))
+		ktest_fail(&run, "fault", 0, "unexpected exception 0x%08x vector %u at rip %p addr %p",
+		           fi.code, fi.vector, (void *)fi.rip, (void *)fi.addr);
+	if (run.failed)
+		kprintf("not ok %d %s # %s\n", index, test->name, run.reason);
+	else
+		kprintf("ok %d %s\n", index, test->name);
+	return run.failed != 0;
+}
+
+int ktest_run_all(void)
+{
+	int n = (int)(__ktests_end - __ktests_start), failed = 0;
+
+	kprintf("KTAP version 1\n1..%d\n", n);
+	for (int i = 0; i < n; i++)
+		failed += run_test(i + 1, &__ktests_start[i]);
+	kprintf("%d passed, %d failed\n", n - failed, failed);
+	return failed;
+}

@@ -1,0 +1,41 @@
+/*
+ * Every CPU exception arrives in trap().  A page fault goes to page_fault(),
+ * the one routine that decides what a fault on managed memory means (hostmem
+ * resolves demand-zero and guard pages there); anything it does not resolve,
+ * and every other exception, is raised as an exception code to the innermost
+ * recovery point, or panics the kernel when there is none.
+ */
+#include "trap.h"
+#include "cpu.h"
+#include "recover.h"
+#include "panic.h"
+#include "hostmem/hostmem.h"
+
+static uint32_t exception_code(uint64_t vector)
+{
+	switch (vector) {
+	case VEC_DE: return STATUS_INTEGER_DIVIDE_BY_ZERO;
+	case VEC_BP: return STATUS_BREAKPOINT;
+	case VEC_UD: return STATUS_ILLEGAL_INSTRUCTION;
+	default:     return STATUS_ACCESS_VIOLATION;
+	}
+}
+
+static void page_fault(struct trapframe *tf)
+{
+	uint64_t va = read_cr2();
+
+	raise_exception(tf, STATUS_ACCESS_VIOLATION, va);
+}
+
+void trap(struct trapframe *tf)
+{
+	/* These run on IST stacks: there is no safe way back to a recovery point. */
+	if (tf->vector == VEC_DF || tf->vector == VEC_NMI || tf->vector == VEC_MC)
+		panic_trap(tf, exception_code(tf->vector), read_cr2());
+	if (tf->vector == VEC_PF) {
+		page_fault(tf);
+		return;
+	}
+	raise_exception(tf, exception_code(tf->vector), 0);
+}

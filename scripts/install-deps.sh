@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the tests need, only if one is
+# missing. As root it calls apt-get; otherwise sudo; otherwise it says what to
+# install and fails.
+set -euo pipefail
+
+# package : a file that proves it is installed
+need=(
+  "gcc:/usr/bin/gcc"
+  "make:/usr/bin/make"
+  "binutils:/usr/bin/objcopy"
+  "gnu-efi:/usr/lib/crt0-efi-x86_64.o"
+  "qemu-system-x86:/usr/bin/qemu-system-x86_64"
+  "ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd"
+  "mtools:/usr/bin/mcopy"
+  "dosfstools:/sbin/mkfs.fat"
+  "libcmocka-dev:/usr/include/cmocka.h"
+)
+
+missing=()
+for entry in "${need[@]}"; do
+  [ -e "${entry#*:}" ] || missing+=("${entry%%:*}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" = 0 ]; then
+  run=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  run=(sudo)
+else
+  echo "install-deps: need root or sudo to run: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${run[@]}" apt-get update -qq
+"${run[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# run-all.sh HOST_TEST... : what `make test` runs.
+#   1. the host unit tests (cmocka, TAP),
+#   2. the kernel self tests under QEMU (KTAP),
+#   3. the runner's own checks: boots that must fail, and fail the right way,
+# then one closing line: "N passed, N failed".
+set -uo pipefail
+BUILD=${BUILD:-build}
+pass=0 fail=0
+
+tally() {   # tally LOG: adds the "N passed, N failed" line found in LOG
+  local line
+  line=$(grep -aE '^[a-z]*:? ?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+  if [ -z "$line" ]; then fail=$((fail + 1)); return; fi
+  pass=$((pass + $(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')))
+  fail=$((fail + $(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')))
+}
+
+echo "== host unit tests"
+tests/run-host.sh "$@" | tee "$BUILD/host-tests.log"
+tally "$BUILD/host-tests.log"
+
+echo "== kernel self tests (QEMU + OVMF)"
+if tests/run-kernel.sh test; then
+  tally <(tr -d '\r' < "$BUILD/serial-test.log")
+else
+  tally <(tr -d '\r' < "$BUILD/serial-test.log")
+  # The kernel's own line may say 0 failed if it died before finishing.
+  grep -aq ' passed, 0 failed' "$BUILD/serial-test.log" && fail=$((fail + 1))
+fi
+
+echo "== runner checks"
+n=0
+check() {   # check NAME EXPECTED-VERDICT LOG-PATTERN... -- ARGS for run-kernel.sh
+  local name=$1 verdict=$2; shift 2
+  local patterns=()
+  while [ "$1" != -- ]; do patterns+=("$1"); shift; done; shift
+  local out ok=1
+  out=$(QUIET=1 TAG=$name TIMEOUT=60 tests/run-kernel.sh "$@" 2>&1)
+  grep -q -- "$verdict" <<<"$out" || ok=0
+  for p in "${patterns[@]}"; do grep -aq -- "$p" "$BUILD/serial-$name.log" || ok=0; done
+  n=$((n + 1))
+  if [ $ok = 1 ]; then echo "ok $n $name"; pass=$((pass + 1))
+  else echo "not ok $n $name # got: $(head -n 1 <<<"$out")"; fail=$((fail + 1)); fi
+}
+head -c 4096 /dev/urandom > "$BUILD/garbage.elf"
+check panic_outside_a_test_dumps_registers "kernel panic" \
+  "PANIC: unexpected exception #PF" "CR2=0x000000000dead000" "RIP=0xffffffff8" "backtrace:" \
+  -- run crash=pf
+check invalid_opcode_outside_a_test_panics "kernel panic" "#UD invalid opcode" -- run crash=ud
+KERNEL=$BUILD/garbage.elf check bad_kernel_file_is_refused "loader refused" \
+  "loader: bad kernel" -- run
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# run-kernel.sh MODE [WORD...]
+#
+# Boots build/kernel.elf through the UEFI loader in QEMU + OVMF and explains
+# how it ended.  MODE is test (the self tests), run (the boot report and the
+# demo), or debug (QEMU waits for gdb on :1234).  Extra WORDs go on the
+# kernel command line (e.g. crash=pf).
+#
+# Only the kernel's pass code counts as a pass: a triple fault with -no-reboot
+# exits 0, a panic or a failed test has its own code, and a hang is cut by the
+# timeout and reported with the last lines the kernel printed.  The serial
+# output is kept in build/serial-MODE.log.
+#
+# Environment: BUILD (build), RAM_MB (256), TIMEOUT seconds (120),
+# KERNEL (build/kernel.elf), QUIET=1 to print only the verdict.
+set -uo pipefail
+BUILD=${BUILD:-build}
+RAM_MB=${RAM_MB:-256}
+TIMEOUT=${TIMEOUT:-120}
+KERNEL=${KERNEL:-$BUILD/kernel.elf}
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+
+mode=${1:?usage: run-kernel.sh test|run|debug [word...]}
+shift
+tag=${TAG:-$mode}
+img=$BUILD/esp-$tag.img
+vars=$BUILD/ovmf-vars-$tag.fd
+log=$BUILD/serial-$tag.log
+cmdline="mode=$mode ram=$RAM_MB $*"
+
+scripts/mkesp.sh "$img" "$BUILD/BOOTX64.EFI" "$KERNEL" "$cmdline" || exit 1
+cp "$OVMF_VARS" "$vars"
+
+qemu=(qemu-system-x86_64 -machine q35 -cpu max -m "${RAM_MB}M" -nodefaults
+      -display none -serial stdio -no-reboot
+      -drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE"
+      -drive "if=pflash,format=raw,file=$vars"
+      -drive "format=raw,file=$img"
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+
+if [ "$mode" = debug ]; then
+  echo "QEMU is waiting for gdb on localhost:1234. In another terminal:"
+  echo "  gdb -x scripts/gdbinit"
+  exec "${qemu[@]}" -s -S
+fi
+
+start=$(date +%s.%N)
+if [ "${QUIET:-0}" = 1 ]; then
+  timeout "$TIMEOUT" "${qemu[@]}" < /dev/null > "$log" 2>&1
+  rc=$?
+else
+  # Firmware output before the kernel is kept in the log, not shown.
+  timeout "$TIMEOUT" "${qemu[@]}" < /dev/null 2>&1 | tee "$log" |
+    sed -u -n '/^loader: \|^hostmem kernel/,$p' | tr -d '\r'
+  rc=${PIPESTATUS[0]}
+fi
+secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+
+symbolize() {   # the backtrace addresses of a panic, as file:line
+  grep -oE '#[0-9]+ 0x[0-9a-f]{16}' "$log" | awk '{ print $2 }' |
+    addr2line -f -p -e "$KERNEL" 2>/dev/null | sed 's/^/    /'
+}
+
+case $rc in
+  33) echo "qemu: kernel exited normally in ${secs}s (log: $log)"; exit 0 ;;
+  35) echo "qemu: FAILED: self tests failed (log: $log)" ;;
+  37) echo "qemu: FAILED: kernel panic (log: $log); backtrace:"; symbolize ;;
+  39) echo "qemu: FAILED: the loader refused to boot: $(grep -a 'loader:' "$log" | tail -n 1 | tr -d '\r')" ;;
+  124) echo "qemu: FAILED: hang: no exit after ${TIMEOUT}s; last serial lines:"
+       tail -n 15 "$log" | tr -d '\r' | sed 's/^/    /' ;;
+  0)  echo "qemu: FAILED: QEMU exited 0 without the kernel's exit code: a triple fault" \
+           "or reset (rerun with -d int,cpu_reset -D build/qemu.log)"
+      tail -n 5 "$log" | tr -d '\r' | sed 's/^/    /' ;;
+  *)  echo "qemu: FAILED: QEMU exited with status $rc (log: $log)" ;;
+esac
+exit 1
