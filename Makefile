@@ -30,7 +30,7 @@ KERNEL_C    := $(wildcard kernel/*.c) $(HOSTMEM_SRC) $(wildcard tests/kernel/*.c
 KERNEL_S    := $(wildcard kernel/*.S)
 KCFLAGS     := $(CORE_CFLAGS) -O2 -g -nostdlib -fno-pic -fno-pie -mcmodel=kernel \
                -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
-               -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -DHM_KERNEL
+               -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-toplevel-reorder -DHM_KERNEL
 KOBJ        := $(patsubst %.c,$(BUILD)/kernel/%.o,$(KERNEL_C)) \
                $(patsubst %.S,$(BUILD)/kernel/%.o,$(KERNEL_S))
 # Extra tests may live anywhere; their objects are keyed by a flattened name.

@@ -15,7 +15,8 @@
  *
  *   CR3  = bootinfo.pml4_phys (tables described in paging.c)
  *   RDI  = DIRECT_MAP_BASE + physical address of struct bootinfo
- *   RIP  = ELF entry;  interrupts off;  EFER.NXE = 1;  CR0.WP = 1
+ *   RIP  = ELF entry;  interrupts off;  EFER.NXE = 1;  CR0.WP = 1;
+ *   CR4.PGE = 0, so no global TLB entry of the firmware's tables survives
  *   RSP, GDTR, IDTR still point into firmware memory that the new tables
  *   do not map: the kernel loads its own stack, GDT and IDT before any
  *   push, segment load or exception.
@@ -28,6 +29,7 @@
  * handover_tramp(cr3 = rdi, entry = rsi, bootinfo = rdx), SysV ABI.
  * rdmsr/wrmsr clobber edx, so the argument moves to r8 first.  NXE must be
  * set before the new CR3 is live: its NX bits are reserved bits otherwise.
+ * Clearing CR4.PGE flushes global translations, which a CR3 load keeps.
  */
 __asm__(
 	"	.section .text.handover, \"ax\", @progbits\n"
@@ -44,6 +46,9 @@ __asm__(
 	"	mov %cr0, %rax\n"
 	"	or $0x10000, %rax\n"       /* WP */
 	"	mov %rax, %cr0\n"
+	"	mov %cr4, %rax\n"
+	"	and $~0x80, %rax\n"       /* PGE */
+	"	mov %rax, %cr4\n"
 	"	mov %rdi, %cr3\n"
 	"	mov %r8, %rdi\n"
 	"	xor %ebp, %ebp\n"

@@ -65,7 +65,8 @@ static EFI_STATUS walk(uint64_t pml4, uint64_t va, int leaf, uint64_t **pte)
 		if (*e & PTE_PS)
 			loader_fail("page tables", "walk through a large page");
 		if (!(*e & PTE_P)) {
-			if (EFI_ERROR(st = table_new(va, &pa)))
+			st = table_new(va, &pa);
+			if (EFI_ERROR(st))
 				return st;
 			*e = pa | PTE_P | PTE_W;
 		}
@@ -130,9 +131,11 @@ static EFI_STATUS map_identity(struct loader *ld, uint64_t start, uint64_t end)
 	start &= ~(PAGE_SIZE - 1);
 	if (start == 0)
 		loader_fail("page tables", "trampoline in physical page 0");
-	for (; start < end; start += PAGE_SIZE)
-		if (EFI_ERROR(st = map(ld->pml4, start, start, 0, 1)))
+	for (; start < end; start += PAGE_SIZE) {
+		st = map(ld->pml4, start, start, 0, 1);
+		if (EFI_ERROR(st))
 			return st;
+	}
 	return EFI_SUCCESS;
 }
 
@@ -142,14 +145,14 @@ EFI_STATUS paging_build(struct loader *ld, uint64_t tramp_start,
 {
 	EFI_STATUS st;
 
-	if (EFI_ERROR(st = table_new(KERNEL_VMA, &ld->pml4)))
-		return st;
-	for (unsigned i = 0; i < ld->plan.nseg; i++)
-		if (EFI_ERROR(st = map_segment(ld, &ld->plan.seg[i])))
-			return st;
-	if (EFI_ERROR(st = map_direct(ld)))
-		return st;
-	return map_identity(ld, tramp_start, tramp_end);
+	st = table_new(KERNEL_VMA, &ld->pml4);
+	for (unsigned i = 0; i < ld->plan.nseg && !EFI_ERROR(st); i++)
+		st = map_segment(ld, &ld->plan.seg[i]);
+	if (!EFI_ERROR(st))
+		st = map_direct(ld);
+	if (!EFI_ERROR(st))
+		st = map_identity(ld, tramp_start, tramp_end);
+	return st;
 }
 
 /*

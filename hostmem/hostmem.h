@@ -215,4 +215,7 @@ HRESULT hostmem_get_write_watch(IHostMemoryManager *m, DWORD dwFlags, void *base
 HRESULT hostmem_reset_write_watch(IHostMemoryManager *m, void *base, SIZE_T size);
 SIZE_T  hostmem_large_page_minimum(void);
 
+/* The name of an HRESULT this interface returns ("E_INVALIDARG", ...). */
+const char *hostmem_hresult_name(HRESULT hr);
+
 #endif

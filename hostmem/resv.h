@@ -42,6 +42,8 @@ struct resv {
 	uint32_t max_gap;       /* largest gap in this subtree, in blocks */
 	uint8_t height;         /* of this subtree; a leaf is 1 */
 };
+/* One cache line; gaps are 32-bit block counts to make it so. */
+_Static_assert(sizeof(struct resv) <= 64, "struct resv must fit in 64 bytes");
 
 struct resv_tree {
 	struct resv *root;
@@ -98,9 +100,10 @@ struct resv *resv_first(const struct resv_tree *t);
 struct resv *resv_next(const struct resv *n);
 
 /*
- * Check every invariant of the whole tree (see resv.c).  On the first broken
- * one, write what and where into why (always NUL-terminated, cut to why_len)
- * and return false.  O(n).
+ * Check every invariant of the whole tree (resv.c, section 4): the structure
+ * first, then the gaps derived from it.  On the first broken one, write what
+ * and where into why (NUL-terminated, cut to why_len; why may be NULL when
+ * why_len is 0) and return false.  O(n).
  */
 bool resv_verify(const struct resv_tree *t, char *why, size_t why_len);
 

@@ -112,7 +112,9 @@ static void count(struct memmap_summary *sum, const struct desc *d, uint64_t end
 	enum mem_class c = memmap_class(d->type);
 
 	sum->pages[c] += d->pages;
-	if (c != MEM_MMIO) {
+	/* Reserved descriptors can be device windows (OVMF lists the PCIe
+	 * configuration space so): only what is known to be RAM counts. */
+	if (c == MEM_USABLE || c == MEM_KERNEL || c == MEM_FIRMWARE) {
 		sum->ram_pages += d->pages;
 		if (end > sum->top)
 			sum->top = end;

@@ -30,8 +30,8 @@ struct mem_range {
 struct memmap_summary {
 	size_t   descriptors;
 	uint64_t pages[5];      /* per enum mem_class */
-	uint64_t ram_pages;     /* everything but MMIO */
-	uint64_t top;           /* end of the highest RAM descriptor */
+	uint64_t ram_pages;     /* usable + kernel + firmware: known to be RAM */
+	uint64_t top;           /* end of the highest of those */
 };
 
 enum mem_class memmap_class(uint32_t efi_type);

@@ -51,7 +51,8 @@ static void width_padding_and_alignment(void **state)
 static void strings_chars_and_percent(void **state)
 {
 	FMT("x=hello c=Z 100%", "x=%s c=%c 100%%", "hello", 'Z');
-	FMT("(null)", "%s", (char *)NULL);
+	const char *volatile none = NULL;   /* hidden from the format checker */
+	FMT("(null)", "%s", none);
 	FMT("", "%s", "");
 }
 

@@ -1,0 +1,492 @@
+/*
+ * frame.c - physical frames and the buddy allocator.
+ *
+ * Theory
+ * ------
+ * 1. Records.  Every 4 KiB frame below the highest usable address has one
+ *    16-byte struct frame in an array that lives in physical memory itself
+ *    (carved from the first usable range that fits, marked FRAME_META):
+ *    0.4% of the memory it describes (256 MiB: 65536 records, 1 MiB).
+ *    Holes and firmware memory get records too (FRAME_RESERVED), so any pa
+ *    below the top maps to its record with one shift: frame_of().
+ *
+ * 2. Blocks.  Memory is handed out in blocks of 2^k frames, k = 0..10,
+ *    aligned to their size.  The buddy of block i at order k is i ^ 2^k;
+ *    two free buddies of the same order always merge, so
+ *        INVARIANT: no two free buddies of equal order are both free heads.
+ *    Every frame of a block carries the block's kind; only the first (the
+ *    head, FRAME_HEAD) carries the order.  A free head is on free_head[order],
+ *    a doubly-linked list of indices (prev/next) so that a buddy is unlinked
+ *    in O(1) during a merge.  Links never go through page contents: freeing
+ *    a frame does not write into it (except the debug fill below).
+ *
+ * 3. Known-zero blocks.  A free head may carry FRAME_ZEROED: the whole block
+ *    reads as zero.  A page-table page freed with count 0 is zero by
+ *    construction, so tables come back zeroed for free.  Splitting keeps the
+ *    flag on both halves; a merge keeps it only if both halves had it.
+ *    frame_alloc(FRAME_ALLOC_ZERO) skips the clearing for such blocks.
+ *
+ * 4. Debug mode (FRAMES_DEBUG).  Every free block is either ZEROED or
+ *    POISONED (filled with FRAME_POISON).  A merge of mixed halves checks the
+ *    zero half is still zero, then poisons it.  Allocation checks the whole
+ *    block against what it should hold; a mismatch means someone wrote to a
+ *    frame after freeing it: logged and sent to plat->panic.
+ *
+ * 5. Counters (frames): usable = nfree + used[TABLE] + used[DATA] +
+ *    used[META]; nzeroed counts frames in ZEROED free blocks.  nfree and
+ *    nzeroed change only in list_push/list_remove, used[] only in claim and
+ *    frame_free, so they cannot drift apart.
+ *
+ * 6. Bad frees (double, foreign, wrong order, not a head, still on a list)
+ *    are refused before anything is touched: frame_free logs and returns an
+ *    error, the lists stay intact.
+ *
+ * Costs: frames_init O(frames); frame_alloc O(orders) + O(2^order) to stamp
+ * the records (+ clearing if needed); frame_free O(orders) + O(2^order).
+ * No global state: everything is in struct frames.
+ */
+#include "hostmem/frame.h"
+#include "hostmem/format.h"
+
+#define ORDER_FRAMES(k)  (1u << (k))
+
+static uint64_t *frame_words(struct frames *fr, uint32_t idx)
+{
+	return (uint64_t *)(fr->plat->phys_base + frame_pa(idx));
+}
+
+static void say(struct frames *fr, const char *line)
+{
+	if (fr->plat->log)
+		fr->plat->log(fr->plat->ctx, line);
+}
+
+/* ------------------------------------------------------------ free lists */
+
+static void list_push(struct frames *fr, uint32_t idx, unsigned order, uint8_t state)
+{
+	struct frame *f = &fr->rec[idx];
+	uint32_t next = fr->free_head[order];
+
+	f->kind = FRAME_FREE;
+	f->order = (uint8_t)order;
+	f->flags = FRAME_HEAD | state;
+	f->count = 0;
+	f->prev = FRAME_NONE;
+	f->next = next;
+	if (next != FRAME_NONE)
+		fr->rec[next].prev = idx;
+	fr->free_head[order] = idx;
+	fr->nfree += ORDER_FRAMES(order);
+	if (state & FRAME_ZEROED)
+		fr->nzeroed += ORDER_FRAMES(order);
+}
+
+/* Unlinks a free head; returns its ZEROED/POISONED state, the record becomes
+ * an interior free frame. */
+static uint8_t list_remove(struct frames *fr, uint32_t idx)
+{
+	struct frame *f = &fr->rec[idx];
+	uint8_t state = f->flags & (FRAME_ZEROED | FRAME_POISONED);
+
+	if (f->prev != FRAME_NONE)
+		fr->rec[f->prev].next = f->next;
+	else
+		fr->free_head[f->order] = f->next;
+	if (f->next != FRAME_NONE)
+		fr->rec[f->next].prev = f->prev;
+	fr->nfree -= ORDER_FRAMES(f->order);
+	if (state & FRAME_ZEROED)
+		fr->nzeroed -= ORDER_FRAMES(f->order);
+	f->next = f->prev = FRAME_NONE;
+	f->flags &= (uint8_t)~(FRAME_HEAD | FRAME_ZEROED | FRAME_POISONED);
+	f->order = 0;
+	return state;
+}
+
+static bool is_free_head(const struct frames *fr, uint32_t idx, unsigned order)
+{
+	const struct frame *f;
+
+	if (idx >= fr->nframes)
+		return false;
+	f = &fr->rec[idx];
+	return f->kind == FRAME_FREE && (f->flags & FRAME_HEAD) && f->order == order;
+}
+
+size_t frames_free_blocks(const struct frames *fr, unsigned order)
+{
+	size_t n = 0;
+
+	if (order > FRAME_MAX_ORDER)
+		return 0;
+	for (uint32_t i = fr->free_head[order]; i != FRAME_NONE && n <= fr->nframes;
+	     i = fr->rec[i].next)
+		n++;
+	return n;
+}
+
+/* ------------------------------------------------------------ debug fill */
+
+static void block_fill(struct frames *fr, uint32_t idx, unsigned order, uint64_t v)
+{
+	uint64_t *w = frame_words(fr, idx);
+	size_t n = (size_t)ORDER_FRAMES(order) * (FRAME_SIZE / 8);
+
+	for (size_t i = 0; i < n; i++)
+		w[i] = v;
+}
+
+/* Panics unless every word of the block is v: a write after free. */
+static void block_check(struct frames *fr, uint32_t idx, unsigned order, uint64_t v)
+{
+	uint64_t *w = frame_words(fr, idx);
+	size_t n = (size_t)ORDER_FRAMES(order) * (FRAME_SIZE / 8);
+	char line[160];
+
+	for (size_t i = 0; i < n; i++) {
+		if (w[i] == v)
+			continue;
+		hm_snprintf(line, sizeof line,
+		            "frame: use after free: pa 0x%llx (block 0x%llx order %u) "
+		            "holds 0x%llx, expected 0x%llx",
+		            (unsigned long long)(frame_pa(idx) + i * 8),
+		            (unsigned long long)frame_pa(idx), order,
+		            (unsigned long long)w[i], (unsigned long long)v);
+		say(fr, line);
+		fr->plat->panic(fr->plat->ctx, line);
+	}
+}
+
+/* Debug mode: a ZEROED half about to lose its flag must still be zero, and
+ * then carries the pattern like the rest of the merged block. */
+static void poison_zero_half(struct frames *fr, uint32_t idx, uint8_t state, unsigned order)
+{
+	if (!(state & FRAME_ZEROED))
+		return;
+	block_check(fr, idx, order, 0);
+	block_fill(fr, idx, order, FRAME_POISON);
+}
+
+static uint8_t merge_state(struct frames *fr, uint32_t a, uint8_t sa,
+                           uint32_t b, uint8_t sb, unsigned order)
+{
+	if (sa & sb & FRAME_ZEROED)
+		return FRAME_ZEROED;
+	if (!fr->debug)
+		return 0;
+	poison_zero_half(fr, a, sa, order);
+	poison_zero_half(fr, b, sb, order);
+	return FRAME_POISONED;
+}
+
+/* ------------------------------------------------------------ insert, take */
+
+/* Adds the free block at idx (records already FRAME_FREE, no head) and merges
+ * it with free buddies as far as they go. */
+static void block_insert(struct frames *fr, uint32_t idx, unsigned order, uint8_t state)
+{
+	while (order < FRAME_MAX_ORDER) {
+		uint32_t buddy = idx ^ ORDER_FRAMES(order);
+
+		if (!is_free_head(fr, buddy, order))
+			break;
+		state = merge_state(fr, idx, state, buddy, list_remove(fr, buddy), order);
+		idx &= ~ORDER_FRAMES(order);
+		order++;
+	}
+	list_push(fr, idx, order, state);
+}
+
+/* Removes a block of exactly this order, splitting a larger one if needed;
+ * the unused halves go back with the parent's state. */
+static uint32_t take_block(struct frames *fr, unsigned order, uint8_t *state)
+{
+	for (unsigned k = order; k <= FRAME_MAX_ORDER; k++) {
+		uint32_t idx = fr->free_head[k];
+
+		if (idx == FRAME_NONE)
+			continue;
+		*state = list_remove(fr, idx);
+		while (k > order) {
+			k--;
+			list_push(fr, idx + ORDER_FRAMES(k), k, *state);
+		}
+		return idx;
+	}
+	return FRAME_NONE;
+}
+
+/* Stamps every record of the block with its new kind; only the head keeps
+ * the order. */
+static void block_stamp(struct frames *fr, uint32_t idx, unsigned order, uint8_t kind)
+{
+	for (uint32_t i = idx; i < idx + ORDER_FRAMES(order); i++) {
+		struct frame *f = &fr->rec[i];
+
+		f->kind = kind;
+		f->flags = 0;
+		f->order = 0;
+		f->count = 0;
+		f->next = f->prev = FRAME_NONE;
+	}
+	if (kind != FRAME_FREE) {
+		fr->rec[idx].flags = FRAME_HEAD;
+		fr->rec[idx].order = (uint8_t)order;
+	}
+}
+
+/* ------------------------------------------------------------ alloc */
+
+static bool injected_failure(struct frames *fr)
+{
+	if (fr->fail_countdown == 0)
+		return false;
+	return --fr->fail_countdown == 0;
+}
+
+static uint8_t alloc_kind(unsigned flags)
+{
+	if (flags & FRAME_ALLOC_TABLE)
+		return FRAME_TABLE;
+	if (flags & FRAME_ALLOC_META)
+		return FRAME_META;
+	return FRAME_DATA;
+}
+
+uint64_t frame_alloc(struct frames *fr, unsigned order, unsigned flags)
+{
+	uint8_t state = 0, kind = alloc_kind(flags);
+	uint32_t idx;
+
+	if (order > FRAME_MAX_ORDER || injected_failure(fr))
+		return 0;
+	idx = take_block(fr, order, &state);
+	if (idx == FRAME_NONE)
+		return 0;
+	if (fr->debug)
+		block_check(fr, idx, order, (state & FRAME_ZEROED) ? 0 : FRAME_POISON);
+	if ((flags & FRAME_ALLOC_ZERO) && !(state & FRAME_ZEROED))
+		block_fill(fr, idx, order, 0);
+	block_stamp(fr, idx, order, kind);
+	fr->used[kind] += ORDER_FRAMES(order);
+	return frame_pa(idx);
+}
+
+/* ------------------------------------------------------------ free */
+
+static bool in_meta_array(const struct frames *fr, uint32_t idx)
+{
+	uint32_t first = (uint32_t)(fr->meta_pa >> FRAME_SHIFT);
+
+	return idx >= first && idx < first + fr->meta_frames;
+}
+
+static int free_check(const struct frames *fr, uint64_t pa, unsigned order)
+{
+	const struct frame *f;
+
+	if ((pa & (FRAME_SIZE - 1)) || pa == 0 || !frame_in_range(fr, pa))
+		return FRAME_ERR_FOREIGN;
+	f = frame_of(fr, pa);
+	if (f->kind == FRAME_FREE)
+		return FRAME_ERR_DOUBLE_FREE;
+	if (f->kind == FRAME_RESERVED || in_meta_array(fr, (uint32_t)(pa >> FRAME_SHIFT)))
+		return FRAME_ERR_FOREIGN;
+	if (order > FRAME_MAX_ORDER || !(f->flags & FRAME_HEAD) || f->order != order)
+		return FRAME_ERR_NOT_HEAD;
+	if (f->flags & FRAME_LISTED)
+		return FRAME_ERR_LISTED;
+	return FRAME_OK;
+}
+
+static void free_report(struct frames *fr, int err, uint64_t pa, unsigned order)
+{
+	static const char *const what[] = {
+		[FRAME_ERR_DOUBLE_FREE] = "double free",
+		[FRAME_ERR_FOREIGN] = "foreign frame",
+		[FRAME_ERR_NOT_HEAD] = "not the head of an allocated block of that order",
+		[FRAME_ERR_LISTED] = "block still waits on a list",
+	};
+	char line[128];
+
+	hm_snprintf(line, sizeof line, "frame_free: %s: pa 0x%llx order %u",
+	            what[err], (unsigned long long)pa, order);
+	say(fr, line);
+}
+
+/* What a freed block is known to hold: zero for an empty table, the pattern
+ * in debug mode, else nothing. */
+static uint8_t freed_state(struct frames *fr, uint32_t idx, unsigned order)
+{
+	const struct frame *f = &fr->rec[idx];
+
+	if (f->kind == FRAME_TABLE && f->count == 0) {
+		if (fr->debug)
+			block_check(fr, idx, order, 0);
+		return FRAME_ZEROED;
+	}
+	if (!fr->debug)
+		return 0;
+	block_fill(fr, idx, order, FRAME_POISON);
+	return FRAME_POISONED;
+}
+
+int frame_free(struct frames *fr, uint64_t pa, unsigned order)
+{
+	uint32_t idx = (uint32_t)(pa >> FRAME_SHIFT);
+	int err = free_check(fr, pa, order);
+	uint8_t state;
+
+	if (err != FRAME_OK) {
+		free_report(fr, err, pa, order);
+		return err;
+	}
+	state = freed_state(fr, idx, order);
+	fr->used[fr->rec[idx].kind] -= ORDER_FRAMES(order);
+	block_stamp(fr, idx, order, FRAME_FREE);
+	block_insert(fr, idx, order, state);
+	return FRAME_OK;
+}
+
+/* ------------------------------------------------------------ frame lists */
+
+void frame_list_init(struct frame_list *l)
+{
+	l->head = FRAME_NONE;
+	l->n = 0;
+}
+
+void frame_list_push(struct frames *fr, struct frame_list *l, uint64_t pa)
+{
+	struct frame *f = frame_of(fr, pa);
+
+	if (f->flags & FRAME_LISTED)
+		fr->plat->panic(fr->plat->ctx, "frame_list_push: block already on a list");
+	f->flags |= FRAME_LISTED;
+	f->next = l->head;
+	l->head = (uint32_t)(pa >> FRAME_SHIFT);
+	l->n++;
+}
+
+uint64_t frame_list_pop(struct frames *fr, struct frame_list *l)
+{
+	uint32_t idx = l->head;
+	struct frame *f;
+
+	if (idx == FRAME_NONE)
+		return 0;
+	f = &fr->rec[idx];
+	l->head = f->next;
+	l->n--;
+	f->next = FRAME_NONE;
+	f->flags &= (uint8_t)~FRAME_LISTED;
+	return frame_pa(idx);
+}
+
+/* ------------------------------------------------------------ init */
+
+static int ranges_check(const struct phys_range *r, size_t n)
+{
+	uint64_t prev_end = 0;
+
+	if (n == 0)
+		return FRAME_ERR_RANGES;
+	for (size_t i = 0; i < n; i++) {
+		if ((r[i].base | r[i].end) & (FRAME_SIZE - 1))
+			return FRAME_ERR_RANGES;
+		if (r[i].end <= r[i].base || r[i].base < prev_end)
+			return FRAME_ERR_RANGES;
+		prev_end = r[i].end;
+	}
+	/* Indices are 32-bit and FRAME_NONE is taken: 16 TiB at most. */
+	if ((prev_end >> FRAME_SHIFT) >= FRAME_NONE)
+		return FRAME_ERR_RANGES;
+	return FRAME_OK;
+}
+
+/* The first spot in a usable range (never frame 0) that holds bytes. */
+static uint64_t meta_place(const struct phys_range *r, size_t n, uint64_t bytes)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo = r[i].base ? r[i].base : FRAME_SIZE;
+
+		if (r[i].end > lo && r[i].end - lo >= bytes)
+			return lo;
+	}
+	return 0;
+}
+
+static void records_reset(struct frames *fr)
+{
+	uint32_t meta_first = (uint32_t)(fr->meta_pa >> FRAME_SHIFT);
+
+	for (uint32_t i = 0; i < fr->nframes; i++) {
+		struct frame *f = &fr->rec[i];
+
+		*f = (struct frame){ .next = FRAME_NONE, .prev = FRAME_NONE,
+		                     .kind = FRAME_RESERVED };
+	}
+	for (uint32_t i = meta_first; i < meta_first + fr->meta_frames; i++)
+		fr->rec[i].kind = FRAME_META;
+}
+
+/* Frees frames [a, b) in the largest aligned blocks that fit. */
+static void add_run(struct frames *fr, uint32_t a, uint32_t b)
+{
+	while (a < b) {
+		unsigned k = FRAME_MAX_ORDER;
+		uint8_t state = 0;
+
+		while ((a & (ORDER_FRAMES(k) - 1)) || a + ORDER_FRAMES(k) > b)
+			k--;
+		block_stamp(fr, a, k, FRAME_FREE);
+		if (fr->debug) {
+			block_fill(fr, a, k, FRAME_POISON);
+			state = FRAME_POISONED;
+		}
+		block_insert(fr, a, k, state);
+		fr->usable += ORDER_FRAMES(k);
+		a += ORDER_FRAMES(k);
+	}
+}
+
+/* One usable range minus frame 0 and minus the record array. */
+static void add_range(struct frames *fr, const struct phys_range *r)
+{
+	uint32_t lo = (uint32_t)(r->base >> FRAME_SHIFT), hi = (uint32_t)(r->end >> FRAME_SHIFT);
+	uint32_t m0 = (uint32_t)(fr->meta_pa >> FRAME_SHIFT), m1 = m0 + fr->meta_frames;
+
+	if (lo == 0)
+		lo = 1;
+	if (m0 >= lo && m0 < hi) {
+		add_run(fr, lo, m0);
+		add_run(fr, m1, hi);
+	} else {
+		add_run(fr, lo, hi);
+	}
+}
+
+int frames_init(struct frames *fr, const struct hm_platform *plat,
+                const struct phys_range *ranges, size_t n, unsigned flags)
+{
+	int err = ranges_check(ranges, n);
+	uint64_t bytes;
+
+	if (err != FRAME_OK)
+		return err;
+	*fr = (struct frames){ .plat = plat, .debug = (flags & FRAMES_DEBUG) != 0 };
+	for (unsigned k = 0; k < FRAME_ORDERS; k++)
+		fr->free_head[k] = FRAME_NONE;
+	fr->nframes = (uint32_t)(ranges[n - 1].end >> FRAME_SHIFT);
+	bytes = (uint64_t)fr->nframes * sizeof(struct frame);
+	fr->meta_frames = (uint32_t)((bytes + FRAME_SIZE - 1) >> FRAME_SHIFT);
+	fr->meta_pa = meta_place(ranges, n, (uint64_t)fr->meta_frames << FRAME_SHIFT);
+	if (fr->meta_pa == 0)
+		return FRAME_ERR_NO_ROOM;
+	fr->rec = (struct frame *)(plat->phys_base + fr->meta_pa);
+	records_reset(fr);
+	for (size_t i = 0; i < n; i++)
+		add_range(fr, &ranges[i]);
+	return FRAME_OK;
+}

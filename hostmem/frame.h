@@ -1,0 +1,153 @@
+/*
+ * Physical frames: one 16-byte record per 4 KiB frame and a buddy allocator
+ * over them.  The theory statement is at the top of frame.c.
+ *
+ * Addresses are physical (pa); a pa of 0 is never a valid frame, so
+ * frame_alloc returns 0 for failure.  Records link by 32-bit frame index,
+ * never through page contents, so a frame's bytes belong to its owner alone.
+ */
+#ifndef HOSTMEM_FRAME_H
+#define HOSTMEM_FRAME_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#include "hostmem/platform.h"
+
+#define FRAME_SIZE       0x1000ull
+#define FRAME_SHIFT      12
+#define FRAME_MAX_ORDER  10               /* largest block: 2^10 frames, 4 MiB */
+#define FRAME_ORDERS     (FRAME_MAX_ORDER + 1)
+#define FRAME_NONE       0xFFFFFFFFu      /* "no frame" in an index link */
+
+/* What a frame is used for.  A block's frames all carry the block's kind. */
+enum frame_kind {
+	FRAME_RESERVED = 0,  /* not ours: firmware, MMIO, holes, frame 0 */
+	FRAME_FREE,          /* in the buddy allocator */
+	FRAME_TABLE,         /* a page-table page */
+	FRAME_DATA,          /* mapped by exactly one PTE (or PS entry) */
+	FRAME_META,          /* hostmem's own metadata: the record array, slabs */
+	FRAME_KINDS
+};
+
+/* frame.flags */
+#define FRAME_HEAD      0x01u  /* first frame of a block (free or allocated) */
+#define FRAME_ZEROED    0x02u  /* free head: the whole block is zero */
+#define FRAME_POISONED  0x04u  /* free head, debug mode: filled with the pattern */
+#define FRAME_MARK      0x08u  /* scratch for verify */
+#define FRAME_LISTED    0x10u  /* allocated head linked on a frame_list */
+
+struct frame {
+	uint32_t next;     /* free list or frame_list link (index), FRAME_NONE */
+	uint32_t prev;     /* free list back link, so a buddy unlinks in O(1) */
+	uint16_t count;    /* table frames: non-zero entries, 0..512 */
+	uint8_t kind;      /* enum frame_kind */
+	uint8_t order;     /* heads: order of the block */
+	uint8_t flags;     /* FRAME_* */
+	uint8_t unused[3];
+};
+_Static_assert(sizeof(struct frame) <= 16, "a frame record is at most 16 bytes");
+
+/* A usable physical range [base, end): page-aligned.  Same layout as the
+ * kernel's struct mem_range. */
+struct phys_range {
+	uint64_t base, end;
+};
+
+/* frames_init flags */
+#define FRAMES_DEBUG  0x1u     /* fill freed frames with a pattern, check it on alloc */
+
+/* frame_alloc flags */
+#define FRAME_ALLOC_ZERO   0x1u  /* the block must read as zero */
+#define FRAME_ALLOC_TABLE  0x2u  /* kind FRAME_TABLE (default FRAME_DATA) */
+#define FRAME_ALLOC_META   0x4u  /* kind FRAME_META */
+
+/* Results of frames_init and frame_free. */
+enum frame_status {
+	FRAME_OK = 0,
+	FRAME_ERR_RANGES,       /* init: ranges unsorted, unaligned, overlapping, too high */
+	FRAME_ERR_NO_ROOM,      /* init: no usable range holds the record array */
+	FRAME_ERR_DOUBLE_FREE,  /* free: the frame is already free */
+	FRAME_ERR_FOREIGN,      /* free: reserved, out of range, metadata array, frame 0 */
+	FRAME_ERR_NOT_HEAD,     /* free: not the head of an allocated block of that order */
+	FRAME_ERR_LISTED,       /* free: the block waits on a frame_list (a TLB gather) */
+};
+
+struct frames {
+	const struct hm_platform *plat;
+	struct frame *rec;            /* nframes records, at phys_base + meta_pa */
+	uint32_t nframes;             /* records: frames [0, highest usable end) */
+	uint32_t free_head[FRAME_ORDERS];
+	uint64_t meta_pa;             /* the record array's first frame */
+	uint32_t meta_frames;         /* frames the record array occupies */
+	bool debug;
+
+	/* Counters, in frames. */
+	size_t usable;                /* handed to the allocator at init */
+	size_t nfree;                 /* in free blocks */
+	size_t nzeroed;               /* in free blocks flagged FRAME_ZEROED */
+	size_t used[FRAME_KINDS];     /* allocated, by kind (TABLE, DATA, META) */
+
+	/* Failure injection: when non-zero it counts allocations down; the one
+	 * that takes it to 0 fails.  So fail_countdown = k fails the k-th
+	 * allocation from now, once. */
+	uint32_t fail_countdown;
+};
+
+/* A list of allocated blocks linked through their records' next field, so it
+ * never runs out of room.  A block is on at most one list. */
+struct frame_list {
+	uint32_t head;
+	uint32_t n;
+};
+
+/*
+ * Builds the allocator from n usable ranges (sorted, page-aligned,
+ * non-overlapping).  Records cover [0, highest end); the record array is
+ * carved from the first usable range that holds it and marked FRAME_META.
+ * Frame 0 and everything outside the ranges are FRAME_RESERVED.
+ * Cost: O(frames) (and a fill of every free frame in debug mode).
+ */
+int frames_init(struct frames *fr, const struct hm_platform *plat,
+                const struct phys_range *ranges, size_t n, unsigned flags);
+
+/* A zeroed (FRAME_ALLOC_ZERO) or unspecified block of 2^order frames, or 0.
+ * Cost: O(FRAME_MAX_ORDER), plus zeroing when the block was not known zero. */
+uint64_t frame_alloc(struct frames *fr, unsigned order, unsigned flags);
+
+/* Returns the block at pa, allocated with this order, to the allocator and
+ * merges it with its free buddies.  A bad pa or order is refused with an
+ * error (logged) and changes nothing.  A table frame freed with count 0 is
+ * known zero.  Cost: O(FRAME_MAX_ORDER). */
+int frame_free(struct frames *fr, uint64_t pa, unsigned order);
+
+/* The record of the frame holding pa; pa must be below nframes frames. */
+static inline struct frame *frame_of(const struct frames *fr, uint64_t pa)
+{
+	return &fr->rec[pa >> FRAME_SHIFT];
+}
+
+static inline uint64_t frame_pa(uint32_t index)
+{
+	return (uint64_t)index << FRAME_SHIFT;
+}
+
+static inline bool frame_in_range(const struct frames *fr, uint64_t pa)
+{
+	return (pa >> FRAME_SHIFT) < fr->nframes;
+}
+
+/* Free blocks of one order: walks that free list (tests, statistics). */
+size_t frames_free_blocks(const struct frames *fr, unsigned order);
+
+void frame_list_init(struct frame_list *l);
+/* Links the allocated block headed by pa; panics if it is already listed. */
+void frame_list_push(struct frames *fr, struct frame_list *l, uint64_t pa);
+/* Unlinks the most recently pushed block; 0 if the list is empty. */
+uint64_t frame_list_pop(struct frames *fr, struct frame_list *l);
+
+/* The debug fill of free frames, one 64-bit word repeated. */
+#define FRAME_POISON  0xF4EEDEADF4EEDEADull
+
+#endif

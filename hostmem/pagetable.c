@@ -1,0 +1,528 @@
+/*
+ * pagetable.c - walk, map, unmap, protect over x86-64 4-level tables.
+ *
+ * Theory
+ * ------
+ * 1. Shape.  Levels are numbered 4 (PML4) down to 1 (PT).  An entry at level
+ *    l maps span(l) = 4 KiB << 9(l-1) bytes: 4 KiB, 2 MiB, 1 GiB, 512 GiB.
+ *    hostmem owns PML4 entries 0..255 (the lower half, PT_LOWER_LIMIT) and
+ *    never touches 256..511, so it can adopt the kernel's live PML4.
+ *
+ *     va: | 47..39 PML4 | 38..30 PDPT | 29..21 PD | 20..12 PT | 11..0 |
+ *
+ * 2. Counts.  Every table page below the root keeps, in its frame record,
+ *    the number of its non-zero entries.  All entry writes go through
+ *    entry_set(), which alone adjusts the count, so
+ *        INVARIANT: count == non-zero entries, and no table below the root
+ *        has count 0 between operations.
+ *    The second half is what lets a failed operation undo itself without a
+ *    list of what it created: pruning empty tables over the range removes
+ *    exactly the tables this call created, because nothing else is empty.
+ *
+ * 3. Two phases.  Each range operation first scans the range (states of the
+ *    PTEs there, large pages) and rejects it if it cannot be done; then
+ *    allocates every table and frame it will need; then writes entries,
+ *    which cannot fail.  A failure in phase two prunes the tables it made and
+ *    returns the frames: the page tables are as before.
+ *
+ * 4. Lifetime.  When clearing leaves a table empty (count 0), it is unhooked
+ *    from its parent, handed to the TLB gather and the parent's count drops,
+ *    cascading up to (never including) the root.  After everything is
+ *    unmapped only the root is left.
+ *
+ * 5. TLB.  A change to a present entry gathers its va; frames and tables are
+ *    gathered, never freed here: the caller's tlb_finish() flushes first,
+ *    frees second.  Entries that were not present need no flush (the CPU
+ *    does not cache them).
+ *
+ * 6. Large pages.  A PD entry may be a 2 MiB PS page (pt_map_large).  Walks,
+ *    lookups, scans and unmap understand it; an operation that would split
+ *    one (protect, write, a partial unmap) is refused with PT_LARGE.
+ *
+ * Costs: an operation on n pages is O(n) entry writes, plus O(n / 512 + 1)
+ * table visits; missing subtrees are skipped at the level they are missing,
+ * so a sparse range costs what is mapped in it, not its size.
+ */
+#include "hostmem/pagetable.h"
+
+#define ENTRY_BITS  9
+
+struct range_op;
+typedef void (*visit_fn)(struct pagetable *pt, uint64_t table, unsigned i, int level,
+                         uint64_t va, struct range_op *op);
+
+/* One range operation: its inputs, what it visits, and its tallies. */
+struct range_op {
+	visit_fn fn;
+	uint64_t start, end;
+	struct tlb_gather *g;
+	uint32_t prot;
+	uint64_t value;
+	struct frame_list frames;      /* pt_map: frames waiting for a PTE */
+	size_t cleared;
+	size_t state[PTE_BAD + 1];     /* scan: leaves by state */
+	size_t large, large_partial;   /* scan: 2 MiB pages met */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static uint64_t *table_at(const struct pagetable *pt, uint64_t pa)
+{
+	return (uint64_t *)(pt->plat->phys_base + pa);
+}
+
+static unsigned index_of(uint64_t va, int level)
+{
+	return (unsigned)(va >> (FRAME_SHIFT + ENTRY_BITS * (level - 1))) & (PTE_ENTRIES - 1);
+}
+
+static uint64_t span_of(int level)
+{
+	return 1ull << (FRAME_SHIFT + ENTRY_BITS * (level - 1));
+}
+
+/* The first address past the region that va's entry at this level maps. */
+static uint64_t next_boundary(uint64_t va, int level)
+{
+	return (va | (span_of(level) - 1)) + 1;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The only writer of entries: keeps the table's count (the root has none). */
+static void entry_set(struct pagetable *pt, uint64_t table, unsigned i, uint64_t v)
+{
+	uint64_t *e = &table_at(pt, table)[i];
+
+	if (table != pt->root) {
+		struct frame *f = frame_of(pt->fr, table);
+
+		if (*e == 0 && v != 0)
+			f->count++;
+		else if (*e != 0 && v == 0)
+			f->count--;
+	}
+	*e = v;
+}
+
+static int range_check(uint64_t va, size_t npages)
+{
+	if ((va & (FRAME_SIZE - 1)) || npages == 0 || va >= PT_LOWER_LIMIT)
+		return PT_BAD_RANGE;
+	if (npages > (PT_LOWER_LIMIT - va) >> FRAME_SHIFT)
+		return PT_BAD_RANGE;
+	return PT_OK;
+}
+
+/* ------------------------------------------------------------ walking */
+
+/*
+ * Walks from the root toward va.  Returns the level of the entry where the
+ * walk stopped, *table holding it: 1 (a PTE: the PT exists), or l >= 2 when
+ * the entry at level l is not a table (empty, or a large page).
+ */
+static int descend(const struct pagetable *pt, uint64_t va, uint64_t *table)
+{
+	uint64_t t = pt->root;
+
+	for (int l = 4; l > 1; l--) {
+		uint64_t e = table_at(pt, t)[index_of(va, l)];
+
+		if (!pte_is_table(e)) {
+			*table = t;
+			return l;
+		}
+		t = pte_frame(e);
+	}
+	*table = t;
+	return 1;
+}
+
+uint64_t *pt_walk(struct pagetable *pt, uint64_t va, int *level)
+{
+	uint64_t table;
+	int l = descend(pt, va, &table);
+	uint64_t *e = &table_at(pt, table)[index_of(va, l)];
+
+	if (level)
+		*level = l;
+	if (l == 1 || (l == 2 && pte_is_large(*e)))
+		return e;
+	return NULL;
+}
+
+uint64_t pt_lookup(struct pagetable *pt, uint64_t va, int *level)
+{
+	uint64_t *e = pt_walk(pt, va, level);
+
+	return e ? *e : 0;
+}
+
+/*
+ * Calls op->fn for every leaf PTE in [va, end) whose PT exists (zero ones
+ * included) and, at higher levels, for every non-zero entry that is not a
+ * table (a large page).  Missing subtrees are skipped whole.
+ */
+static void range_each(struct pagetable *pt, uint64_t va, uint64_t end, struct range_op *op)
+{
+	while (va < end) {
+		uint64_t table, stop;
+		int level = descend(pt, va, &table);
+
+		if (level > 1) {
+			unsigned i = index_of(va, level);
+
+			if (table_at(pt, table)[i] != 0)
+				op->fn(pt, table, i, level, va, op);
+			va = next_boundary(va, level);
+			continue;
+		}
+		stop = min_u64(end, next_boundary(va, 2));
+		for (; va < stop; va += FRAME_SIZE)
+			op->fn(pt, table, index_of(va, 1), 1, va, op);
+	}
+}
+
+/* ------------------------------------------------------------ scan */
+
+static void scan_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
+                    uint64_t va, struct range_op *op)
+{
+	uint64_t e = table_at(pt, table)[i];
+	uint64_t base = va & ~(span_of(level) - 1);
+
+	if (level == 1) {
+		op->state[pte_state(e)]++;
+	} else if (level == 2 && pte_is_large(e)) {
+		op->large++;
+		if (base < op->start || base + PT_LARGE_SIZE > op->end)
+			op->large_partial++;
+	} else {
+		op->state[PTE_BAD]++;
+	}
+}
+
+/* Phase one of every operation: what the range holds now. */
+static void scan(struct pagetable *pt, struct range_op *op)
+{
+	op->fn = scan_fn;
+	range_each(pt, op->start, op->end, op);
+}
+
+static size_t scan_committed(const struct range_op *op)
+{
+	return op->state[PTE_DEMAND_ZERO] + op->state[PTE_PRESENT] + op->state[PTE_PARKED];
+}
+
+/* ------------------------------------------------------------ table lifetime */
+
+/* Makes every table down to `level` exist on the path to va. */
+static int table_ensure(struct pagetable *pt, uint64_t va, int level)
+{
+	uint64_t t = pt->root;
+
+	for (int l = 4; l > level; l--) {
+		unsigned i = index_of(va, l);
+		uint64_t e = table_at(pt, t)[i];
+
+		if (e == 0) {
+			uint64_t pa = frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO | FRAME_ALLOC_TABLE);
+
+			if (pa == 0)
+				return PT_NO_MEMORY;
+			e = pte_make_table(pa);
+			entry_set(pt, t, i, e);
+			pt->ntables++;
+		} else if (!pte_is_table(e)) {
+			return PT_LARGE;
+		}
+		t = pte_frame(e);
+	}
+	return PT_OK;
+}
+
+/*
+ * Unhooks and gathers every empty table on the path to va, bottom up, never
+ * the root.  Returns the level where the walk down stopped, so the caller can
+ * skip the whole region a missing entry stands for.
+ */
+static int prune_path(struct pagetable *pt, uint64_t va, struct tlb_gather *g)
+{
+	uint64_t path[5];
+	int l = 4, stop;
+
+	path[4] = pt->root;
+	while (l > 1 && pte_is_table(table_at(pt, path[l])[index_of(va, l)])) {
+		path[l - 1] = pte_frame(table_at(pt, path[l])[index_of(va, l)]);
+		l--;
+	}
+	for (stop = l; l < 4 && frame_of(pt->fr, path[l])->count == 0; l++) {
+		entry_set(pt, path[l + 1], index_of(va, l + 1), 0);
+		tlb_gather_table(g, path[l], va);
+		pt->ntables--;
+	}
+	return stop;
+}
+
+static void prune_range(struct pagetable *pt, uint64_t va, uint64_t end, struct tlb_gather *g)
+{
+	while (va < end) {
+		int stop = prune_path(pt, va, g);
+
+		va = next_boundary(va, stop > 2 ? stop : 2);
+	}
+}
+
+/* Phase two, tables: every table down to `level` for [va, end) exists, or
+ * none this call made is left (they are pruned into g). */
+static int tables_prepare(struct pagetable *pt, uint64_t va, uint64_t end, int level,
+                          struct tlb_gather *g)
+{
+	for (uint64_t a = va; a < end; a = next_boundary(a, level + 1)) {
+		int err = table_ensure(pt, a, level);
+
+		if (err != PT_OK) {
+			prune_range(pt, va, end, g);
+			return err;
+		}
+	}
+	return PT_OK;
+}
+
+int pt_walk_alloc(struct pagetable *pt, uint64_t va, uint64_t **pte, struct tlb_gather *g)
+{
+	int err = range_check(va, 1);
+
+	if (err == PT_OK)
+		err = tables_prepare(pt, va, va + FRAME_SIZE, 1, g);
+	*pte = err == PT_OK ? pt_walk(pt, va, NULL) : NULL;
+	return err;
+}
+
+/* ------------------------------------------------------------ leaf changes */
+
+/* What an entry going away leaves to do: its frame to free, its va to flush. */
+static void entry_release(uint64_t old, uint64_t va, struct tlb_gather *g)
+{
+	if (pte_frame(old))
+		tlb_gather_frame(g, pte_frame(old));
+	if (old & PTE_P)
+		tlb_gather_page(g, va);
+}
+
+static void map_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
+                   uint64_t va, struct range_op *op)
+{
+	uint64_t pa = frame_list_pop(pt->fr, &op->frames);
+
+	/* Phase one saw only NONE / DEMAND_ZERO here: nothing to flush. */
+	entry_set(pt, table, i, pte_make_committed(pa, op->prot));
+}
+
+static void write_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
+                     uint64_t va, struct range_op *op)
+{
+	uint64_t old = table_at(pt, table)[i];
+
+	if (level != 1 || old == op->value)
+		return;
+	entry_set(pt, table, i, op->value);
+	entry_release(old, va, op->g);
+}
+
+static void unmap_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
+                     uint64_t va, struct range_op *op)
+{
+	uint64_t old = table_at(pt, table)[i];
+
+	if (old == 0 || level > 2 || (level == 2 && !pte_is_large(old)))
+		return;
+	entry_set(pt, table, i, 0);
+	entry_release(old, va & ~(span_of(level) - 1), op->g);
+	op->cleared += level == 1 ? 1 : PTE_ENTRIES;
+}
+
+static void protect_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
+                       uint64_t va, struct range_op *op)
+{
+	uint64_t old = table_at(pt, table)[i];
+	uint64_t new = pte_reprotect(old, op->prot);
+
+	if (level != 1 || new == old)
+		return;
+	entry_set(pt, table, i, new);
+	if (old & PTE_P)
+		tlb_gather_page(op->g, va);
+}
+
+/* ------------------------------------------------------------ operations */
+
+/* n zeroed data frames on a list, or none and PT_NO_MEMORY. */
+static int frames_take(struct pagetable *pt, size_t n, struct frame_list *l)
+{
+	frame_list_init(l);
+	while (l->n < n) {
+		uint64_t pa = frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO);
+
+		if (pa == 0) {
+			/* Never mapped, so no flush: free at once. */
+			while ((pa = frame_list_pop(pt->fr, l)) != 0)
+				frame_free(pt->fr, pa, 0);
+			return PT_NO_MEMORY;
+		}
+		frame_list_push(pt->fr, l, pa);
+	}
+	return PT_OK;
+}
+
+int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
+           struct tlb_gather *g)
+{
+	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .prot = prot, .g = g };
+	int err = range_check(va, npages);
+
+	if (err != PT_OK)
+		return err;
+	if (!pte_prot_valid(prot))
+		return PT_BAD_VALUE;
+	scan(pt, &op);
+	if (op.state[PTE_PRESENT] + op.state[PTE_PARKED] + op.state[PTE_BAD] + op.large)
+		return PT_BUSY;
+	err = tables_prepare(pt, op.start, op.end, 1, g);
+	if (err != PT_OK)
+		return err;
+	err = frames_take(pt, npages, &op.frames);
+	if (err != PT_OK) {
+		prune_range(pt, op.start, op.end, g);
+		return err;
+	}
+	op.fn = map_fn;
+	range_each(pt, op.start, op.end, &op);
+	return PT_OK;
+}
+
+int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_gather *g)
+{
+	struct range_op op = { .start = va, .end = va + PT_LARGE_SIZE };
+	uint64_t pa, table;
+	int err = range_check(va, PTE_ENTRIES);
+
+	if (err != PT_OK || (va & (PT_LARGE_SIZE - 1)))
+		return PT_BAD_RANGE;
+	if (!pte_prot_valid(prot) || pte_hw_bits(prot) == 0)
+		return PT_BAD_VALUE;
+	scan(pt, &op);
+	/* Any PTE seen, even a zero one, means a PT sits where the PS entry goes. */
+	if (op.state[PTE_NONE] + scan_committed(&op) + op.state[PTE_BAD] + op.large)
+		return PT_BUSY;
+	err = tables_prepare(pt, op.start, op.end, 2, g);
+	if (err != PT_OK)
+		return err;
+	pa = frame_alloc(pt->fr, PT_LARGE_ORDER, FRAME_ALLOC_ZERO);
+	if (pa == 0) {
+		prune_range(pt, op.start, op.end, g);
+		return PT_NO_MEMORY;
+	}
+	descend(pt, va, &table);
+	entry_set(pt, table, index_of(va, 2), pte_make_large(pa, prot));
+	return PT_OK;
+}
+
+int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
+             struct tlb_gather *g)
+{
+	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .value = value, .g = g };
+	int err = range_check(va, npages);
+
+	if (err != PT_OK)
+		return err;
+	if (value & (PTE_P | PTE_FRAME_MASK))
+		return PT_BAD_VALUE;
+	scan(pt, &op);
+	if (op.large)
+		return PT_LARGE;
+	if (value != 0) {
+		err = tables_prepare(pt, op.start, op.end, 1, g);
+		if (err != PT_OK)
+			return err;
+	}
+	op.fn = write_fn;
+	range_each(pt, op.start, op.end, &op);
+	if (value == 0)
+		prune_range(pt, op.start, op.end, g);
+	return PT_OK;
+}
+
+int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
+             size_t *cleared)
+{
+	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .g = g };
+	int err = range_check(va, npages);
+
+	if (cleared)
+		*cleared = 0;
+	if (err != PT_OK)
+		return err;
+	scan(pt, &op);
+	if (op.large_partial)
+		return PT_LARGE;
+	op.fn = unmap_fn;
+	range_each(pt, op.start, op.end, &op);
+	prune_range(pt, op.start, op.end, g);
+	if (cleared)
+		*cleared = op.cleared;
+	return PT_OK;
+}
+
+int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
+               struct tlb_gather *g)
+{
+	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .prot = prot, .g = g };
+	int err = range_check(va, npages);
+
+	if (err != PT_OK)
+		return err;
+	if (!pte_prot_valid(prot))
+		return PT_BAD_VALUE;
+	scan(pt, &op);
+	if (op.large)
+		return PT_LARGE;
+	if (scan_committed(&op) != npages)
+		return PT_NOT_COMMITTED;
+	op.fn = protect_fn;
+	range_each(pt, op.start, op.end, &op);
+	return PT_OK;
+}
+
+/* ------------------------------------------------------------ init */
+
+int pt_init(struct pagetable *pt, struct frames *fr, const struct hm_platform *plat,
+            uint64_t adopt_root)
+{
+	*pt = (struct pagetable){ .fr = fr, .plat = plat, .root = adopt_root };
+	if (adopt_root) {
+		for (unsigned i = 0; i < PTE_ENTRIES / 2; i++)
+			if (table_at(pt, adopt_root)[i] != 0)
+				return PT_ROOT_IN_USE;
+		return PT_OK;
+	}
+	pt->root = frame_alloc(fr, 0, FRAME_ALLOC_ZERO | FRAME_ALLOC_TABLE);
+	if (pt->root == 0)
+		return PT_NO_MEMORY;
+	pt->owns_root = true;
+	return PT_OK;
+}
+
+int pt_destroy(struct pagetable *pt)
+{
+	if (pt->ntables != 0)
+		return PT_BUSY;
+	if (pt->owns_root)
+		frame_free(pt->fr, pt->root, 0);
+	pt->root = 0;
+	pt->owns_root = false;
+	return PT_OK;
+}

@@ -1,0 +1,94 @@
+/*
+ * Page tables: the lower half (PML4 entries 0..255) of one x86-64 4-level
+ * address space.  The theory statement is at the top of pagetable.c.
+ *
+ * Every range operation takes a page-aligned va and a page count, must stay
+ * below PT_LOWER_LIMIT, and takes a TLB gather: the operation only gathers
+ * invalidations and frees; the CALLER calls tlb_finish(g) afterwards,
+ * whatever the result (several operations may share one gather).  A failing
+ * operation changes no PTE and, once the gather is finished, leaves exactly
+ * the frames and tables that were there before.
+ */
+#ifndef HOSTMEM_PAGETABLE_H
+#define HOSTMEM_PAGETABLE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#include "hostmem/platform.h"
+#include "hostmem/frame.h"
+#include "hostmem/pte.h"
+#include "hostmem/tlb.h"
+
+#define PT_LOWER_LIMIT  (1ull << 47)   /* hostmem owns [0, 2^47) only */
+#define PT_LARGE_SIZE   (1ull << 21)   /* a PS page at PD level */
+#define PT_LARGE_ORDER  9
+
+enum pt_status {
+	PT_OK = 0,
+	PT_NO_MEMORY,      /* a frame or table could not be allocated */
+	PT_BAD_RANGE,      /* unaligned, empty, or not inside the lower half */
+	PT_BUSY,           /* map: a page in the range already holds a frame */
+	PT_NOT_COMMITTED,  /* protect: a page in the range is not committed */
+	PT_LARGE,          /* would split a 2 MiB page (not supported) */
+	PT_BAD_VALUE,      /* invalid protection, or a PTE value with a frame */
+	PT_ROOT_IN_USE,    /* adopt: the root's lower half is not empty */
+};
+
+struct pagetable {
+	uint64_t root;                  /* pa of the PML4 (what CR3 holds) */
+	struct frames *fr;
+	const struct hm_platform *plat;
+	bool owns_root;                 /* allocated by pt_init */
+	size_t ntables;                 /* table pages below the root */
+};
+
+/* A fresh root (adopt_root == 0) or the live PML4 at adopt_root, whose lower
+ * half must be empty; its upper half is never read or written. */
+int pt_init(struct pagetable *pt, struct frames *fr, const struct hm_platform *plat,
+            uint64_t adopt_root);
+/* Frees an owned root.  PT_BUSY unless every table is gone. */
+int pt_destroy(struct pagetable *pt);
+
+/* Table pages below the root. */
+static inline size_t pt_tables(const struct pagetable *pt)
+{
+	return pt->ntables;
+}
+
+/* The leaf entry mapping va: the PTE (*level = 1) or a PS entry in the PD
+ * (*level = 2); NULL (and the level where the walk stopped) if a table on the
+ * way is missing.  Writes through the pointer bypass the table counts. */
+uint64_t *pt_walk(struct pagetable *pt, uint64_t va, int *level);
+/* pt_walk after creating missing tables down to the PT.  Fails with
+ * PT_NO_MEMORY (tables created here pruned into g) or PT_LARGE. */
+int pt_walk_alloc(struct pagetable *pt, uint64_t va, uint64_t **pte, struct tlb_gather *g);
+/* The value of the leaf entry for va (0 if no table), level as pt_walk. */
+uint64_t pt_lookup(struct pagetable *pt, uint64_t va, int *level);
+
+/* Maps every page to a fresh zeroed frame with protection prot (present, or
+ * parked if prot is NOACCESS/GUARD).  Pages must be PTE_NONE or
+ * PTE_DEMAND_ZERO (else PT_BUSY).  All frames and tables are allocated before
+ * the first PTE is written. */
+int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
+           struct tlb_gather *g);
+/* One zeroed 2 MiB frame as a PS entry; va 2 MiB-aligned, the 512 pages
+ * PTE_NONE, prot one that is present. */
+int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_gather *g);
+/* Writes value into every PTE of the range (commit writes demand-zero
+ * states this way; 0 clears).  value must be non-present and frameless; old
+ * frames are gathered.  A range crossing a 2 MiB page is PT_LARGE. */
+int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
+             struct tlb_gather *g);
+/* Clears every entry; frames (and 2 MiB pages wholly inside the range) and
+ * tables left empty are gathered.  *cleared (may be NULL) = pages whose entry
+ * was non-zero.  A 2 MiB page only partly inside is PT_LARGE. */
+int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
+             size_t *cleared);
+/* New protection for every page, frames and contents kept.  Every page must
+ * be committed (PT_NOT_COMMITTED); never allocates. */
+int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
+               struct tlb_gather *g);
+
+#endif

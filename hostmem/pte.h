@@ -1,0 +1,240 @@
+/*
+ * pte.h - what a page-table entry means: hardware bits, software states and
+ * the Win32 protection stored in it.  The one place that knows the encoding.
+ *
+ * Page state lives in the PTE (the NT way).  A leaf entry is in one of four
+ * states, each with one accessor:
+ *
+ *   PTE_NONE         value 0.  No page state: the reservation decides
+ *                    (reserved, or free).
+ *   PTE_DEMAND_ZERO  committed, not present, frame field 0.  The first touch
+ *                    gets a zeroed frame (the commit charge guarantees one).
+ *   PTE_PRESENT      committed and mapped: P=1, frame + hardware bits.
+ *   PTE_PARKED       committed, not present, frame field != 0: the page keeps
+ *                    its frame and contents while unreachable (PAGE_NOACCESS,
+ *                    PAGE_GUARD).  Changing the protection brings it back.
+ *
+ * Anything else is PTE_BAD, a broken invariant.
+ *
+ *  63  62..59  58..57 56..55  54..52  51 ............ 12 11 10 9  8 7  6 5 4   3   2  1  0
+ * +--+-------+------+------+-------+-------------------+-----+--+-+--+-+-+---+---+--+--+--+
+ * |NX| (PKE) |spare | mod  | base  |  frame (pa >> 12)  | sw  |C |G|PS|D|A|PCD|PWT|US|RW|P |
+ * +--+-------+------+------+-------+-------------------+-----+--+-+--+-+-+---+---+--+--+--+
+ *
+ *   C (bit 9, ignored by the CPU)  PTE_COMMITTED: set in every committed leaf,
+ *        present or not, so "committed" is one bit test.
+ *   base (52..54) + mod (55..56), ignored by the CPU in present entries and
+ *        with the rest of a non-present one: the exact Win32 protection, so
+ *        VirtualQuery reads back what VirtualProtect wrote.
+ *        base: 1 NOACCESS  2 READONLY  3 READWRITE  4 EXECUTE  5 EXECUTE_READ
+ *              6 EXECUTE_READWRITE  (0 = no protection: never committed)
+ *        mod:  0 none  1 GUARD  2 NOCACHE  3 WRITECOMBINE
+ *
+ * Hardware bits per protection (every leaf is in the lower half: U/S=1):
+ *   NOACCESS, any GUARD    not present (PTE_PARKED or PTE_DEMAND_ZERO)
+ *   READONLY               P|US|NX
+ *   READWRITE              P|US|RW|NX
+ *   EXECUTE, EXECUTE_READ  P|US          (x86 cannot fetch without reading)
+ *   EXECUTE_READWRITE      P|US|RW
+ *   + NOCACHE              PCD|PWT       PAT index 3: UC with the reset PAT
+ *   + WRITECOMBINE         PWT           PAT index 1: the kernel must program
+ *                                        PAT entry 1 as WC (IA32_PAT bits
+ *                                        15:8 = 0x01); the reset value is WT.
+ *
+ * Table (non-leaf) entries of the lower half are P|RW|US: the leaf decides
+ * access.  A 2 MiB page is a PD entry with PS=1 and the leaf bits above (its
+ * PAT bit would be bit 12, which hostmem never sets, so pte_frame works for
+ * it too).  A PML4 entry never has PS (reserved).
+ */
+#ifndef HOSTMEM_PTE_H
+#define HOSTMEM_PTE_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "hostmem/hostmem.h"
+
+#define PTE_P          (1ull << 0)
+#define PTE_RW         (1ull << 1)
+#define PTE_US         (1ull << 2)
+#define PTE_PWT        (1ull << 3)
+#define PTE_PCD        (1ull << 4)
+#define PTE_A          (1ull << 5)
+#define PTE_D          (1ull << 6)
+#define PTE_PS         (1ull << 7)
+#define PTE_G          (1ull << 8)
+#define PTE_COMMITTED  (1ull << 9)
+#define PTE_NX         (1ull << 63)
+
+#define PTE_FRAME_MASK  0x000FFFFFFFFFF000ull  /* bits 12..51 */
+#define PTE_PROT_SHIFT  52
+#define PTE_PROT_MASK   (0x1Full << PTE_PROT_SHIFT)
+#define PTE_BASE_MASK   0x7u                   /* within the field */
+#define PTE_MOD_SHIFT   3
+
+/* The bits a protection decides in a present entry. */
+#define PTE_HW_MASK  (PTE_P | PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_NX)
+
+#define PTE_ENTRIES  512
+
+enum pte_state {
+	PTE_NONE,
+	PTE_DEMAND_ZERO,
+	PTE_PRESENT,
+	PTE_PARKED,
+	PTE_BAD,
+};
+
+/* ------------------------------------------------------------ protection */
+
+static const uint32_t pte_base_prot[] = {
+	0, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE,
+	PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE,
+};
+static const uint32_t pte_mod_prot[] = {
+	0, PAGE_GUARD, PAGE_NOCACHE, PAGE_WRITECOMBINE,
+};
+
+/* Index of v in t[1..n-1], or 0. */
+static inline unsigned pte_prot_index(const uint32_t *t, unsigned n, uint32_t v)
+{
+	for (unsigned i = 1; i < n; i++)
+		if (t[i] == v)
+			return i;
+	return 0;
+}
+
+/*
+ * The protection field (already shifted into place) for a Win32 protection,
+ * or 0 if the value is not one the contract accepts: exactly one base of
+ * NOACCESS..EXECUTE_READWRITE, at most one of GUARD/NOCACHE/WRITECOMBINE, and
+ * not GUARD or WRITECOMBINE with NOACCESS.
+ */
+static inline uint64_t pte_prot_encode(uint32_t prot)
+{
+	uint32_t mods = prot & (PAGE_GUARD | PAGE_NOCACHE | PAGE_WRITECOMBINE);
+	unsigned base = pte_prot_index(pte_base_prot, 7, prot & 0xFFu);
+	unsigned mod = pte_prot_index(pte_mod_prot, 4, mods);
+
+	if (base == 0 || (prot & ~0x7FFu) || (mods && mod == 0))
+		return 0;
+	if (base == 1 && (mods & (PAGE_GUARD | PAGE_WRITECOMBINE)))
+		return 0;
+	return (uint64_t)(base | (mod << PTE_MOD_SHIFT)) << PTE_PROT_SHIFT;
+}
+
+static inline bool pte_prot_valid(uint32_t prot)
+{
+	return pte_prot_encode(prot) != 0;
+}
+
+/* The Win32 protection a PTE stores; 0 if it stores none (or garbage). */
+static inline uint32_t pte_prot(uint64_t pte)
+{
+	unsigned field = (unsigned)((pte & PTE_PROT_MASK) >> PTE_PROT_SHIFT);
+	unsigned base = field & PTE_BASE_MASK, mod = field >> PTE_MOD_SHIFT;
+
+	if (base == 0 || base > 6)
+		return 0;
+	return pte_base_prot[base] | pte_mod_prot[mod];
+}
+
+/* Hardware bits of a present leaf with this protection, or 0 when the
+ * protection keeps the page not present (NOACCESS, GUARD). */
+static inline uint64_t pte_hw_bits(uint32_t prot)
+{
+	uint64_t b = PTE_P | PTE_US;
+
+	if ((prot & PAGE_GUARD) || (prot & 0xFFu) == PAGE_NOACCESS)
+		return 0;
+	if (prot & (PAGE_READONLY | PAGE_READWRITE))
+		b |= PTE_NX;
+	if (prot & (PAGE_READWRITE | PAGE_EXECUTE_READWRITE))
+		b |= PTE_RW;
+	if (prot & PAGE_NOCACHE)
+		b |= PTE_PCD | PTE_PWT;
+	if (prot & PAGE_WRITECOMBINE)
+		b |= PTE_PWT;
+	return b;
+}
+
+/* ------------------------------------------------------------ states */
+
+static inline uint64_t pte_frame(uint64_t pte)
+{
+	return pte & PTE_FRAME_MASK;
+}
+
+static inline enum pte_state pte_state(uint64_t pte)
+{
+	if (pte == 0)
+		return PTE_NONE;
+	if (!(pte & PTE_COMMITTED) || pte_prot(pte) == 0)
+		return PTE_BAD;
+	if (pte & PTE_P)
+		return PTE_PRESENT;
+	return pte_frame(pte) ? PTE_PARKED : PTE_DEMAND_ZERO;
+}
+
+static inline bool pte_is_none(uint64_t pte)        { return pte_state(pte) == PTE_NONE; }
+static inline bool pte_is_demand_zero(uint64_t pte) { return pte_state(pte) == PTE_DEMAND_ZERO; }
+static inline bool pte_is_present(uint64_t pte)     { return pte_state(pte) == PTE_PRESENT; }
+static inline bool pte_is_parked(uint64_t pte)      { return pte_state(pte) == PTE_PARKED; }
+
+static inline bool pte_is_committed(uint64_t pte)
+{
+	enum pte_state s = pte_state(pte);
+
+	return s == PTE_DEMAND_ZERO || s == PTE_PRESENT || s == PTE_PARKED;
+}
+
+/* ------------------------------------------------------------ constructors
+ * prot must be valid (pte_prot_valid); pa page-aligned. */
+
+static inline uint64_t pte_make_demand_zero(uint32_t prot)
+{
+	return PTE_COMMITTED | pte_prot_encode(prot);
+}
+
+/* A committed page holding the frame at pa: present if the protection allows
+ * access, parked otherwise.  pa == 0 gives demand-zero. */
+static inline uint64_t pte_make_committed(uint64_t pa, uint32_t prot)
+{
+	return PTE_COMMITTED | pte_prot_encode(prot) | pte_frame(pa) |
+	       (pa ? pte_hw_bits(prot) : 0);
+}
+
+/* The same page (frame, contents) under a new protection.  Accessed and
+ * dirty survive while it stays present. */
+static inline uint64_t pte_reprotect(uint64_t pte, uint32_t prot)
+{
+	uint64_t n = pte_make_committed(pte_frame(pte), prot);
+
+	if (n & PTE_P)
+		n |= pte & (PTE_A | PTE_D);
+	return n;
+}
+
+/* An entry pointing at a lower-level page table. */
+static inline uint64_t pte_make_table(uint64_t pa)
+{
+	return pte_frame(pa) | PTE_P | PTE_RW | PTE_US;
+}
+
+static inline bool pte_is_table(uint64_t e)
+{
+	return (e & PTE_P) && !(e & PTE_PS);
+}
+
+/* A present 2 MiB page (PD level); pa 2 MiB-aligned, prot must be present. */
+static inline uint64_t pte_make_large(uint64_t pa, uint32_t prot)
+{
+	return pte_make_committed(pa, prot) | PTE_PS;
+}
+
+static inline bool pte_is_large(uint64_t e)
+{
+	return (e & PTE_P) && (e & PTE_PS);
+}
+
+#endif

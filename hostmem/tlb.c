@@ -1,0 +1,80 @@
+/*
+ * tlb.c - the TLB gather.
+ *
+ * Theory: a page-table change is complete only when every CPU-side cache of
+ * the old entry is gone.  Freeing a frame first would let a stale TLB entry
+ * read or write memory that already belongs to someone else; freeing a page
+ * table first would let the paging-structure caches walk a page that is being
+ * reused.  So operations never free directly: they gather, and tlb_finish
+ * flushes first and frees second.
+ *
+ * Invariant: between tlb_gather_init and tlb_finish every gathered block is
+ * allocated, FRAME_LISTED, and reachable from no page table.
+ *
+ * Costs: invlpg per page up to TLB_GATHER_MAX (32), since a full flush costs
+ * the refill of the whole TLB; above that one tlb_flush_all.  Gathering is
+ * O(1) per address and per block; nothing is allocated.
+ */
+#include "hostmem/tlb.h"
+
+void tlb_gather_init(struct tlb_gather *g, struct frames *fr)
+{
+	g->fr = fr;
+	g->nva = 0;
+	g->flush_all = false;
+	g->table_freed = false;
+	g->table_va = 0;
+	frame_list_init(&g->frames);
+}
+
+void tlb_gather_page(struct tlb_gather *g, uint64_t va)
+{
+	if (g->flush_all)
+		return;
+	if (g->nva == TLB_GATHER_MAX) {
+		g->flush_all = true;
+		return;
+	}
+	g->va[g->nva++] = va;
+}
+
+void tlb_gather_frame(struct tlb_gather *g, uint64_t pa)
+{
+	frame_list_push(g->fr, &g->frames, pa);
+}
+
+void tlb_gather_table(struct tlb_gather *g, uint64_t pa, uint64_t va)
+{
+	frame_list_push(g->fr, &g->frames, pa);
+	g->table_freed = true;
+	g->table_va = va;
+}
+
+static void gather_flush(struct tlb_gather *g)
+{
+	const struct hm_platform *plat = g->fr->plat;
+
+	if (g->table_freed && !g->flush_all && g->nva == 0)
+		plat->tlb_flush_page(plat->ctx, g->table_va);
+	if (g->flush_all)
+		plat->tlb_flush_all(plat->ctx);
+	else
+		for (unsigned i = 0; i < g->nva; i++)
+			plat->tlb_flush_page(plat->ctx, g->va[i]);
+	g->nva = 0;
+	g->flush_all = false;
+	g->table_freed = false;
+}
+
+void tlb_finish(struct tlb_gather *g)
+{
+	uint64_t pa;
+
+	gather_flush(g);
+	while ((pa = frame_list_pop(g->fr, &g->frames)) != 0) {
+		/* Only blocks this module's callers took from page tables are
+		 * here, so a refusal is a broken invariant, not bad input. */
+		if (frame_free(g->fr, pa, frame_of(g->fr, pa)->order) != FRAME_OK)
+			g->fr->plat->panic(g->fr->plat->ctx, "tlb_finish: gathered block refused");
+	}
+}
