@@ -12,6 +12,7 @@
 # output is kept in build/serial-MODE.log.
 #
 # Environment: BUILD (build), RAM_MB (256), TIMEOUT seconds (120),
+# DEBUG_MODE (test: what the kernel runs under `make debug`; or run),
 # KERNEL (build/kernel.elf), QUIET=1 to print only the verdict.
 set -uo pipefail
 BUILD=${BUILD:-build}
@@ -27,7 +28,9 @@ tag=${TAG:-$mode}
 img=$BUILD/esp-$tag.img
 vars=$BUILD/ovmf-vars-$tag.fd
 log=$BUILD/serial-$tag.log
-cmdline="mode=$mode ram=$RAM_MB $*"
+kmode=$mode
+[ "$mode" = debug ] && kmode=${DEBUG_MODE:-test}   # what the kernel does under gdb
+cmdline="mode=$kmode ram=$RAM_MB $*"
 
 scripts/mkesp.sh "$img" "$BUILD/BOOTX64.EFI" "$KERNEL" "$cmdline" || exit 1
 cp "$OVMF_VARS" "$vars"

@@ -1,0 +1,360 @@
+/*
+ * verify.c - walk everything, trust nothing, report the first lie.
+ *
+ * Theory: every structure in hostmem is described twice - a frame's kind is
+ * in its record and implied by the entry pointing at it; a table's count is
+ * stored and equals its non-zero entries; the counters are stored and equal
+ * a census of the records.  verify recomputes the second description from
+ * scratch and compares.  Ownership ("exactly once") uses the FRAME_MARK bit:
+ * clear all marks, mark each frame when its owner is found, a frame met
+ * marked is owned twice, an allocated frame left unmarked is owned by no one
+ * (leaked).  Free lists are walked with a step bound of nframes, so a cycle
+ * is reported instead of looping.
+ *
+ * Reports stop at the first broken invariant: later ones are usually its
+ * consequences.  Cost: O(frames + table entries); nothing is allocated.
+ */
+#include "hostmem/verify.h"
+#include "hostmem/format.h"
+
+#include <stdarg.h>
+
+struct report {
+	char *buf;
+	size_t len;
+	bool failed;
+};
+
+__attribute__((format(printf, 2, 3)))
+static bool fail(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!r->failed && r->len > 0) {
+		va_start(ap, fmt);
+		hm_vsnprintf(r->buf, r->len, fmt, ap);
+		va_end(ap);
+	}
+	r->failed = true;
+	return false;
+}
+
+typedef unsigned long long ull;
+
+static const char *const kind_name[FRAME_KINDS] = {
+	"reserved", "free", "table", "data", "meta",
+};
+
+static void marks_clear(struct frames *fr)
+{
+	for (uint32_t i = 0; i < fr->nframes; i++)
+		fr->rec[i].flags &= (uint8_t)~FRAME_MARK;
+}
+
+/* ------------------------------------------------------------ free lists */
+
+static bool check_free_block(struct frames *fr, struct report *r, uint32_t idx, unsigned k)
+{
+	const struct frame *h = &fr->rec[idx];
+	uint8_t state = h->flags & (FRAME_ZEROED | FRAME_POISONED);
+
+	if (h->kind != FRAME_FREE || !(h->flags & FRAME_HEAD) || h->order != k)
+		return fail(r, "free list %u: frame 0x%llx is %s, head %d, order %u", k,
+		            (ull)frame_pa(idx), kind_name[h->kind], !!(h->flags & FRAME_HEAD), h->order);
+	if ((idx & ((1u << k) - 1)) || idx + (1u << k) > fr->nframes)
+		return fail(r, "free list %u: block 0x%llx misaligned or past the end", k,
+		            (ull)frame_pa(idx));
+	if (k < FRAME_MAX_ORDER) {
+		const struct frame *b = &fr->rec[idx ^ (1u << k)];
+
+		if (b->kind == FRAME_FREE && (b->flags & FRAME_HEAD) && b->order == k)
+			return fail(r, "free blocks 0x%llx and buddy 0x%llx both free at order %u",
+			            (ull)frame_pa(idx), (ull)frame_pa(idx ^ (1u << k)), k);
+	}
+	if (fr->debug && state != FRAME_ZEROED && state != FRAME_POISONED)
+		return fail(r, "debug: free block 0x%llx neither zeroed nor poisoned", (ull)frame_pa(idx));
+	for (uint32_t i = idx; i < idx + (1u << k); i++) {
+		const struct frame *f = &fr->rec[i];
+
+		if (f->flags & FRAME_MARK)
+			return fail(r, "frame 0x%llx in two free blocks", (ull)frame_pa(i));
+		if (i != idx && (f->kind != FRAME_FREE || (f->flags & FRAME_HEAD)))
+			return fail(r, "free block 0x%llx order %u: frame 0x%llx is %s%s", (ull)frame_pa(idx),
+			            k, (ull)frame_pa(i), kind_name[f->kind], (f->flags & FRAME_HEAD) ? " head" : "");
+		fr->rec[i].flags |= FRAME_MARK;
+	}
+	return true;
+}
+
+/* Walks free_head[k]; adds the frames (and zeroed frames) it holds. */
+static bool check_free_list(struct frames *fr, struct report *r, unsigned k,
+                            size_t *nfree, size_t *nzeroed)
+{
+	uint32_t prev = FRAME_NONE, steps = 0;
+
+	for (uint32_t i = fr->free_head[k]; i != FRAME_NONE; prev = i, i = fr->rec[i].next) {
+		if (i >= fr->nframes || ++steps > fr->nframes)
+			return fail(r, "free list %u: link %u out of range or cycle", k, i);
+		if (fr->rec[i].prev != prev)
+			return fail(r, "free list %u: frame 0x%llx back link %u, expected %u", k,
+			            (ull)frame_pa(i), fr->rec[i].prev, prev);
+		if (!check_free_block(fr, r, i, k))
+			return false;
+		*nfree += 1u << k;
+		if (fr->rec[i].flags & FRAME_ZEROED)
+			*nzeroed += 1u << k;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ records */
+
+static bool in_meta_array(const struct frames *fr, uint32_t i)
+{
+	uint32_t first = (uint32_t)(fr->meta_pa >> FRAME_SHIFT);
+
+	return i >= first && i < first + fr->meta_frames;
+}
+
+/* One record (the head of an allocated block checks its whole block);
+ * returns how many records it covered, 0 on failure. */
+static uint32_t check_record(struct frames *fr, struct report *r, uint32_t i, size_t *census)
+{
+	const struct frame *f = &fr->rec[i];
+	uint32_t n = 1;
+
+	if (f->kind >= FRAME_KINDS)
+		return fail(r, "frame 0x%llx: kind %u", (ull)frame_pa(i), f->kind);
+	if (f->kind == FRAME_FREE && !(f->flags & FRAME_MARK))
+		return fail(r, "frame 0x%llx is free but on no free list", (ull)frame_pa(i));
+	if (f->flags & FRAME_LISTED)
+		return fail(r, "frame 0x%llx still on a frame list", (ull)frame_pa(i));
+	if ((i == 0 || in_meta_array(fr, i)) && f->kind != (i ? FRAME_META : FRAME_RESERVED))
+		return fail(r, "frame 0x%llx should be %s, is %s", (ull)frame_pa(i),
+		            i ? "meta" : "reserved", kind_name[f->kind]);
+	if (f->kind == FRAME_TABLE || f->kind == FRAME_DATA ||
+	    (f->kind == FRAME_META && !in_meta_array(fr, i))) {
+		if (!(f->flags & FRAME_HEAD) || f->order > FRAME_MAX_ORDER)
+			return fail(r, "frame 0x%llx (%s) is not the head of a block", (ull)frame_pa(i),
+			            kind_name[f->kind]);
+		n = 1u << f->order;
+		for (uint32_t j = i + 1; j < i + n; j++)
+			if (j >= fr->nframes || fr->rec[j].kind != f->kind || (fr->rec[j].flags & FRAME_HEAD))
+				return fail(r, "block 0x%llx order %u: frame 0x%llx breaks it",
+				            (ull)frame_pa(i), f->order, (ull)frame_pa(j));
+	}
+	census[f->kind] += n;
+	return n;
+}
+
+static bool check_counters(struct frames *fr, struct report *r, const size_t *census,
+                           size_t nfree, size_t nzeroed)
+{
+	size_t used = fr->used[FRAME_TABLE] + fr->used[FRAME_DATA] + fr->used[FRAME_META];
+
+	if (fr->nfree != nfree || census[FRAME_FREE] != nfree)
+		return fail(r, "free frames: counter %zu, free lists %zu, records %zu",
+		            fr->nfree, nfree, census[FRAME_FREE]);
+	if (fr->nzeroed != nzeroed)
+		return fail(r, "zeroed free frames: counter %zu, free lists %zu", fr->nzeroed, nzeroed);
+	for (unsigned k = FRAME_TABLE; k < FRAME_KINDS; k++) {
+		size_t expect = fr->used[k] + (k == FRAME_META ? fr->meta_frames : 0);
+
+		if (census[k] != expect)
+			return fail(r, "%s frames: counter says %zu, records %zu", kind_name[k],
+			            expect, census[k]);
+	}
+	if (fr->usable != fr->nfree + used)
+		return fail(r, "usable %zu != free %zu + used %zu", fr->usable, fr->nfree, used);
+	if (census[FRAME_RESERVED] != fr->nframes - fr->usable - fr->meta_frames)
+		return fail(r, "reserved frames %zu != total %u - usable %zu - meta %u",
+		            census[FRAME_RESERVED], fr->nframes, fr->usable, fr->meta_frames);
+	return true;
+}
+
+bool verify_frames(struct frames *fr, char *why, size_t len)
+{
+	struct report r = { why, len, false };
+	size_t nfree = 0, nzeroed = 0, census[FRAME_KINDS] = { 0 };
+
+	marks_clear(fr);
+	for (unsigned k = 0; k < FRAME_ORDERS; k++)
+		if (!check_free_list(fr, &r, k, &nfree, &nzeroed))
+			return false;
+	for (uint32_t i = 0; i < fr->nframes;) {
+		uint32_t n = check_record(fr, &r, i, census);
+
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return check_counters(fr, &r, census, nfree, nzeroed);
+}
+
+/* ------------------------------------------------------------ page tables */
+
+struct walk {
+	struct frames *fr;
+	struct report *r;
+	const struct pagetable *pt;
+	size_t ntables;
+};
+
+static uint64_t *walk_entries(const struct walk *w, uint64_t pa)
+{
+	return (uint64_t *)(w->pt->plat->phys_base + pa);
+}
+
+/* pa is the head of a block of this kind and order, owned by no one yet. */
+static bool claim(struct walk *w, uint64_t pa, uint8_t kind, unsigned order, uint64_t va,
+                  const char *who)
+{
+	struct frame *f;
+
+	if ((pa & (FRAME_SIZE - 1)) || pa == 0 || !frame_in_range(w->fr, pa))
+		return fail(w->r, "%s for va 0x%llx points at pa 0x%llx: not a frame of ours",
+		            who, (ull)va, (ull)pa);
+	f = frame_of(w->fr, pa);
+	if (f->kind != kind || !(f->flags & FRAME_HEAD) || f->order != order)
+		return fail(w->r, "%s for va 0x%llx: frame 0x%llx is %s order %u, expected %s order %u",
+		            who, (ull)va, (ull)pa, kind_name[f->kind], f->order, kind_name[kind], order);
+	if (f->flags & FRAME_MARK)
+		return fail(w->r, "%s for va 0x%llx: frame 0x%llx is owned twice", who, (ull)va, (ull)pa);
+	f->flags |= FRAME_MARK;
+	return true;
+}
+
+static bool check_leaf(struct walk *w, uint64_t e, uint64_t va)
+{
+	enum pte_state s = pte_state(e);
+	uint32_t prot = pte_prot(e);
+	uint64_t known = PTE_FRAME_MASK | PTE_PROT_MASK | PTE_COMMITTED;
+
+	if (s == PTE_BAD)
+		return fail(w->r, "pte for va 0x%llx = 0x%llx: no valid state", (ull)va, (ull)e);
+	if (s == PTE_PRESENT && (e & PTE_HW_MASK) != pte_hw_bits(prot))
+		return fail(w->r, "pte for va 0x%llx = 0x%llx: hardware bits disagree with protection 0x%x",
+		            (ull)va, (ull)e, prot);
+	if (s != PTE_PRESENT && pte_hw_bits(prot) && pte_frame(e))
+		return fail(w->r, "pte for va 0x%llx = 0x%llx: parked under accessible protection 0x%x",
+		            (ull)va, (ull)e, prot);
+	if (e & ~(known | (s == PTE_PRESENT ? PTE_HW_MASK | PTE_A | PTE_D : 0)))
+		return fail(w->r, "pte for va 0x%llx = 0x%llx: stray bits", (ull)va, (ull)e);
+	if (s == PTE_PRESENT || s == PTE_PARKED)
+		return claim(w, pte_frame(e), FRAME_DATA, 0, va, "pte");
+	return true;
+}
+
+static bool check_large(struct walk *w, uint64_t e, uint64_t va)
+{
+	uint32_t prot = pte_prot(e);
+
+	if (pte_state(e) != PTE_PRESENT || (e & PTE_HW_MASK) != pte_hw_bits(prot))
+		return fail(w->r, "2 MiB entry for va 0x%llx = 0x%llx: bad state or bits", (ull)va, (ull)e);
+	if (pte_frame(e) & (PT_LARGE_SIZE - 1))
+		return fail(w->r, "2 MiB entry for va 0x%llx = 0x%llx: frame not 2 MiB aligned",
+		            (ull)va, (ull)e);
+	return claim(w, pte_frame(e), FRAME_DATA, PT_LARGE_ORDER, va, "2 MiB entry");
+}
+
+static bool check_table(struct walk *w, uint64_t table, int level, uint64_t va);
+
+/* A non-leaf entry at level (4..2) mapping va. */
+static bool check_upper(struct walk *w, uint64_t e, int level, uint64_t va)
+{
+	if ((e & ~(PTE_FRAME_MASK | PTE_A)) != (PTE_P | PTE_RW | PTE_US))
+		return fail(w->r, "level %d entry for va 0x%llx = 0x%llx: not a P|RW|US table entry",
+		            level, (ull)va, (ull)e);
+	if (!claim(w, pte_frame(e), FRAME_TABLE, 0, va, "table entry"))
+		return false;
+	w->ntables++;
+	return check_table(w, pte_frame(e), level - 1, va);
+}
+
+static bool check_entry(struct walk *w, uint64_t e, int level, uint64_t va)
+{
+	if (level == 1)
+		return check_leaf(w, e, va);
+	if (level == 2 && (e & PTE_PS))
+		return check_large(w, e, va);
+	return check_upper(w, e, level, va);
+}
+
+/* The lower half only for the root, whose count is not kept. */
+static bool check_table(struct walk *w, uint64_t table, int level, uint64_t va)
+{
+	const uint64_t *t = walk_entries(w, table);
+	bool root = table == w->pt->root;
+	unsigned n = root ? PTE_ENTRIES / 2 : PTE_ENTRIES, nonzero = 0;
+	uint64_t span = 1ull << (FRAME_SHIFT + 9 * (level - 1));
+
+	for (unsigned i = 0; i < n; i++) {
+		if (t[i] == 0)
+			continue;
+		nonzero++;
+		if (!check_entry(w, t[i], level, va + i * span))
+			return false;
+	}
+	if (!root && frame_of(w->fr, table)->count != nonzero)
+		return fail(w->r, "level %d table 0x%llx (va 0x%llx): count %u, non-zero entries %u",
+		            level, (ull)table, (ull)va, frame_of(w->fr, table)->count, nonzero);
+	if (!root && nonzero == 0)
+		return fail(w->r, "level %d table 0x%llx (va 0x%llx) is empty but not freed",
+		            level, (ull)table, (ull)va);
+	return true;
+}
+
+static bool check_pagetable(struct walk *w)
+{
+	const struct pagetable *pt = w->pt;
+
+	if (frame_in_range(w->fr, pt->root) && frame_of(w->fr, pt->root)->kind == FRAME_TABLE &&
+	    !claim(w, pt->root, FRAME_TABLE, 0, 0, "root"))
+		return false;
+	if (pt->owns_root && !(frame_in_range(w->fr, pt->root) &&
+	                       frame_of(w->fr, pt->root)->kind == FRAME_TABLE))
+		return fail(w->r, "owned root 0x%llx is not a table frame", (ull)pt->root);
+	w->ntables = 0;
+	if (!check_table(w, pt->root, 4, 0))
+		return false;
+	if (w->ntables != pt->ntables)
+		return fail(w->r, "pagetable root 0x%llx: ntables %zu, found %zu", (ull)pt->root,
+		            pt->ntables, w->ntables);
+	return true;
+}
+
+static bool check_all_owned(struct frames *fr, struct report *r)
+{
+	for (uint32_t i = 0; i < fr->nframes; i++) {
+		const struct frame *f = &fr->rec[i];
+
+		if ((f->kind == FRAME_TABLE || f->kind == FRAME_DATA) && (f->flags & FRAME_HEAD) &&
+		    !(f->flags & FRAME_MARK))
+			return fail(r, "%s frame 0x%llx (order %u) is owned by no entry: leaked",
+			            kind_name[f->kind], (ull)frame_pa(i), f->order);
+	}
+	return true;
+}
+
+bool verify_pagetables(struct frames *fr, struct pagetable *const *pts, size_t n,
+                       char *why, size_t len)
+{
+	struct report r = { why, len, false };
+	struct walk w = { .fr = fr, .r = &r };
+
+	marks_clear(fr);
+	for (size_t i = 0; i < n; i++) {
+		w.pt = pts[i];
+		if (!check_pagetable(&w))
+			return false;
+	}
+	return check_all_owned(fr, &r);
+}
+
+bool verify_all(struct frames *fr, struct pagetable *const *pts, size_t n,
+                char *why, size_t len)
+{
+	if (len > 0)
+		why[0] = '\0';
+	return verify_frames(fr, why, len) && verify_pagetables(fr, pts, n, why, len);
+}

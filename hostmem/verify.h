@@ -1,0 +1,40 @@
+/*
+ * verify: cross-checks of hostmem's data structures, for tests and fuzzers
+ * after every operation (and the kernel's self tests).  Each returns true
+ * when every invariant holds; otherwise false, with a description of the
+ * FIRST broken invariant written to why (len bytes, NUL-terminated).
+ *
+ * They use the FRAME_MARK bit of the frame records as scratch (no
+ * allocation), so they must not run concurrently with an operation, nor
+ * while a TLB gather holds blocks (those look leaked).  Cost: O(frames +
+ * entries of every table).
+ */
+#ifndef HOSTMEM_VERIFY_H
+#define HOSTMEM_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hostmem/frame.h"
+#include "hostmem/pagetable.h"
+
+/* Records, block structure, free lists (no cycle, right order, aligned, no
+ * two free buddies of equal order), debug fill states, and the counters:
+ * usable = free + used[TABLE] + used[DATA] + used[META], and each counter
+ * equals what the records say. */
+bool verify_frames(struct frames *fr, char *why, size_t len);
+
+/* Every table frame is the root or referenced by exactly one parent entry,
+ * every data frame by exactly one leaf (PTE or PS entry); each table's count
+ * equals its non-zero entries; every leaf is in a valid state whose hardware
+ * bits agree with its stored protection; table entries are P|RW|US; each
+ * pagetable's ntables is right.  pts share fr: ownership is checked across
+ * all of them, so every TABLE and DATA frame must belong to one of them. */
+bool verify_pagetables(struct frames *fr, struct pagetable *const *pts, size_t n,
+                       char *why, size_t len);
+
+/* verify_frames, then verify_pagetables. */
+bool verify_all(struct frames *fr, struct pagetable *const *pts, size_t n,
+                char *why, size_t len);
+
+#endif
