@@ -41,12 +41,19 @@
  *    are refused before anything is touched: frame_free logs and returns an
  *    error, the lists stay intact.
  *
+ * 7. Promises.  promised frames are free frames set aside (promised <=
+ *    nfree): ordinary allocations see only nfree - promised.  The caller
+ *    redeems one by unpromising it and allocating an order-0 frame, which
+ *    then cannot fail for lack of memory: an order-0 request succeeds
+ *    whenever a frame is free, whatever the fragmentation.  This is how a
+ *    commit guarantees the demand-zero fault its frame.
+ *
  * Costs: frames_init O(frames); frame_alloc O(orders) + O(2^order) to stamp
  * the records (+ clearing if needed); frame_free O(orders) + O(2^order).
  * No global state: everything is in struct frames.
  */
-#include "hostmem/frame.h"
-#include "hostmem/format.h"
+#include "frame.h"
+#include "format.h"
 
 #define ORDER_FRAMES(k)  (1u << (k))
 
@@ -254,16 +261,24 @@ static uint8_t alloc_kind(unsigned flags)
 	return FRAME_DATA;
 }
 
+/* Whether this allocation may proceed, before any block is touched. */
+static bool alloc_allowed(struct frames *fr, unsigned order)
+{
+	if (order > FRAME_MAX_ORDER || frames_available(fr) < ORDER_FRAMES(order))
+		return false;
+	return !injected_failure(fr);
+}
+
 uint64_t frame_alloc(struct frames *fr, unsigned order, unsigned flags)
 {
 	uint8_t state = 0, kind = alloc_kind(flags);
 	uint32_t idx;
 
-	if (order > FRAME_MAX_ORDER || injected_failure(fr))
+	if (!alloc_allowed(fr, order))
 		return 0;
 	idx = take_block(fr, order, &state);
 	if (idx == FRAME_NONE)
-		return 0;
+		return 0;   /* fragmentation; an order-0 request always finds one */
 	if (fr->debug)
 		block_check(fr, idx, order, (state & FRAME_ZEROED) ? 0 : FRAME_POISON);
 	if ((flags & FRAME_ALLOC_ZERO) && !(state & FRAME_ZEROED))
@@ -271,6 +286,21 @@ uint64_t frame_alloc(struct frames *fr, unsigned order, unsigned flags)
 	block_stamp(fr, idx, order, kind);
 	fr->used[kind] += ORDER_FRAMES(order);
 	return frame_pa(idx);
+}
+
+bool frames_promise(struct frames *fr, size_t n)
+{
+	if (frames_available(fr) < n)
+		return false;
+	fr->promised += n;
+	return true;
+}
+
+void frames_unpromise(struct frames *fr, size_t n)
+{
+	if (n > fr->promised)
+		fr->plat->panic(fr->plat->ctx, "frames_unpromise: more than was promised");
+	fr->promised -= n;
 }
 
 /* ------------------------------------------------------------ free */

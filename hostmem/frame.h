@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 
-#include "hostmem/platform.h"
+#include "platform.h"
 
 #define FRAME_SIZE       0x1000ull
 #define FRAME_SHIFT      12
@@ -88,6 +88,7 @@ struct frames {
 	size_t nfree;                 /* in free blocks */
 	size_t nzeroed;               /* in free blocks flagged FRAME_ZEROED */
 	size_t used[FRAME_KINDS];     /* allocated, by kind (TABLE, DATA, META) */
+	size_t promised;              /* free frames set aside: <= nfree */
 
 	/* Failure injection: when non-zero it counts allocations down; the one
 	 * that takes it to 0 fails.  So fail_countdown = k fails the k-th
@@ -113,8 +114,27 @@ int frames_init(struct frames *fr, const struct hm_platform *plat,
                 const struct phys_range *ranges, size_t n, unsigned flags);
 
 /* A zeroed (FRAME_ALLOC_ZERO) or unspecified block of 2^order frames, or 0.
+ * It never takes promised frames (see frames_promise).
  * Cost: O(FRAME_MAX_ORDER), plus zeroing when the block was not known zero. */
 uint64_t frame_alloc(struct frames *fr, unsigned order, unsigned flags);
+
+/*
+ * Promises: n free frames set aside, which ordinary allocations cannot take.
+ * frames_promise succeeds only if n frames are free beyond those already
+ * promised (the commit limit).  To redeem one, frames_unpromise(fr, 1) and
+ * then frame_alloc an order-0 frame: that allocation cannot fail for lack of
+ * frames (only by injection), whatever the fragmentation.  The caller keeps
+ * promised == demand-zero PTEs (commit.c); the page-table layer never
+ * touches promises.
+ */
+bool frames_promise(struct frames *fr, size_t n);
+void frames_unpromise(struct frames *fr, size_t n);
+
+/* Free frames nobody was promised: what a new allocation or commit may use. */
+static inline size_t frames_available(const struct frames *fr)
+{
+	return fr->nfree - fr->promised;
+}
 
 /* Returns the block at pa, allocated with this order, to the allocator and
  * merges it with its free buddies.  A bad pa or order is refused with an

@@ -215,6 +215,25 @@ HRESULT hostmem_get_write_watch(IHostMemoryManager *m, DWORD dwFlags, void *base
 HRESULT hostmem_reset_write_watch(IHostMemoryManager *m, void *base, SIZE_T size);
 SIZE_T  hostmem_large_page_minimum(void);
 
+/* Counters of one manager, in 4 KiB pages unless named otherwise. */
+struct hostmem_stats {
+	uint64_t frames_usable;      /* physical frames the manager was given */
+	uint64_t frames_free;        /* in the frame allocator */
+	uint64_t frames_zeroed;      /* free and known to be zero */
+	uint64_t frames_data;        /* backing committed pages */
+	uint64_t frames_tables;      /* page-table pages (the root excluded) */
+	uint64_t frames_meta;        /* hostmem's own metadata */
+	uint64_t reservations;
+	uint64_t commit_charge;      /* committed pages */
+	uint64_t commit_promised;    /* committed, not yet touched: a frame is set aside */
+	uint64_t commit_available;   /* pages a commit could still take now */
+};
+HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st);
+
+/* Walks every structure and page table and cross-checks them: S_OK, or
+ * E_FAIL with the first broken invariant described in why. */
+HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len);
+
 /* The name of an HRESULT this interface returns ("E_INVALIDARG", ...). */
 const char *hostmem_hresult_name(HRESULT hr);
 

@@ -35,7 +35,12 @@
  *    frees second.  Entries that were not present need no flush (the CPU
  *    does not cache them).
  *
- * 6. Large pages.  A PD entry may be a 2 MiB PS page (pt_map_large).  Walks,
+ * 6. Promises (frame.c, theory 7) are the caller's: this layer never makes
+ *    or redeems one, it only writes the demand-zero PTEs they stand for.
+ *    pt_prepare lets a commit take its promise and build its tables before
+ *    it writes anything, so the writes after it cannot fail.
+ *
+ * 7. Large pages.  A PD entry may be a 2 MiB PS page (pt_map_large).  Walks,
  *    lookups, scans and unmap understand it; an operation that would split
  *    one (protect, write, a partial unmap) is refused with PT_LARGE.
  *
@@ -43,7 +48,7 @@
  * table visits; missing subtrees are skipped at the level they are missing,
  * so a sparse range costs what is mapped in it, not its size.
  */
-#include "hostmem/pagetable.h"
+#include "pagetable.h"
 
 #define ENTRY_BITS  9
 
@@ -290,6 +295,14 @@ static int tables_prepare(struct pagetable *pt, uint64_t va, uint64_t end, int l
 		}
 	}
 	return PT_OK;
+}
+
+int pt_prepare(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g)
+{
+	uint64_t end = va + npages * FRAME_SIZE;
+	int err = range_check(va, npages);
+
+	return err != PT_OK ? err : tables_prepare(pt, va, end, 1, g);
 }
 
 int pt_walk_alloc(struct pagetable *pt, uint64_t va, uint64_t **pte, struct tlb_gather *g)

@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdbool.h>
 
-#include "hostmem/platform.h"
-#include "hostmem/frame.h"
-#include "hostmem/pte.h"
-#include "hostmem/tlb.h"
+#include "platform.h"
+#include "frame.h"
+#include "pte.h"
+#include "tlb.h"
 
 #define PT_LOWER_LIMIT  (1ull << 47)   /* hostmem owns [0, 2^47) only */
 #define PT_LARGE_SIZE   (1ull << 21)   /* a PS page at PD level */
@@ -67,10 +67,18 @@ int pt_walk_alloc(struct pagetable *pt, uint64_t va, uint64_t **pte, struct tlb_
 /* The value of the leaf entry for va (0 if no table), level as pt_walk. */
 uint64_t pt_lookup(struct pagetable *pt, uint64_t va, int *level);
 
+/* Phase one on its own: every page table [va, va + npages) needs exists
+ * afterwards, or PT_NO_MEMORY / PT_LARGE and the tables made here are pruned
+ * into g.  New tables are empty: the caller must fill the range in the same
+ * operation (pt_write, pt_map), whose own phase one then allocates nothing,
+ * or clear it (pt_write 0) to prune them. */
+int pt_prepare(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g);
+
 /* Maps every page to a fresh zeroed frame with protection prot (present, or
  * parked if prot is NOACCESS/GUARD).  Pages must be PTE_NONE or
  * PTE_DEMAND_ZERO (else PT_BUSY).  All frames and tables are allocated before
- * the first PTE is written. */
+ * the first PTE is written.  Promises are the caller's: the demand-zero
+ * fault unpromises one frame, then maps. */
 int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
            struct tlb_gather *g);
 /* One zeroed 2 MiB frame as a PS entry; va 2 MiB-aligned, the 512 pages
@@ -78,7 +86,8 @@ int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
 int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_gather *g);
 /* Writes value into every PTE of the range (commit writes demand-zero
  * states this way; 0 clears).  value must be non-present and frameless; old
- * frames are gathered.  A range crossing a 2 MiB page is PT_LARGE. */
+ * frames are gathered.  Allocates only missing tables (none after
+ * pt_prepare).  A range crossing a 2 MiB page is PT_LARGE. */
 int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
              struct tlb_gather *g);
 /* Clears every entry; frames (and 2 MiB pages wholly inside the range) and

@@ -52,7 +52,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#include "hostmem/hostmem.h"
+#include "hostmem.h"
 
 #define PTE_P          (1ull << 0)
 #define PTE_RW         (1ull << 1)
@@ -108,7 +108,8 @@ static inline unsigned pte_prot_index(const uint32_t *t, unsigned n, uint32_t v)
  * The protection field (already shifted into place) for a Win32 protection,
  * or 0 if the value is not one the contract accepts: exactly one base of
  * NOACCESS..EXECUTE_READWRITE, at most one of GUARD/NOCACHE/WRITECOMBINE, and
- * not GUARD or WRITECOMBINE with NOACCESS.
+ * no modifier with NOACCESS (the contract names GUARD and WRITECOMBINE;
+ * Windows refuses NOCACHE there too).
  */
 static inline uint64_t pte_prot_encode(uint32_t prot)
 {
@@ -118,7 +119,7 @@ static inline uint64_t pte_prot_encode(uint32_t prot)
 
 	if (base == 0 || (prot & ~0x7FFu) || (mods && mod == 0))
 		return 0;
-	if (base == 1 && (mods & (PAGE_GUARD | PAGE_WRITECOMBINE)))
+	if (base == 1 && mods)   /* Windows refuses NOACCESS with any modifier */
 		return 0;
 	return (uint64_t)(base | (mod << PTE_MOD_SHIFT)) << PTE_PROT_SHIFT;
 }

@@ -15,7 +15,7 @@
  * the refill of the whole TLB; above that one tlb_flush_all.  Gathering is
  * O(1) per address and per block; nothing is allocated.
  */
-#include "hostmem/tlb.h"
+#include "tlb.h"
 
 void tlb_gather_init(struct tlb_gather *g, struct frames *fr)
 {

@@ -25,8 +25,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#include "hostmem/platform.h"
-#include "hostmem/frame.h"
+#include "platform.h"
+#include "frame.h"
 
 #define TLB_GATHER_MAX  32
 

@@ -11,11 +11,18 @@
  * (leaked).  Free lists are walked with a step bound of nframes, so a cycle
  * is reported instead of looping.
  *
+ * verify_manager adds the manager's own books: the commit charge equals
+ * the committed PTEs, promised frames equal the demand-zero PTEs, resident
+ * pages equal the data frames, the reservation tree is sound, and no page
+ * state exists outside a reservation.
+ *
  * Reports stop at the first broken invariant: later ones are usually its
- * consequences.  Cost: O(frames + table entries); nothing is allocated.
+ * consequences.  Cost: O(frames + table entries + reservations); nothing is
+ * allocated.
  */
-#include "hostmem/verify.h"
-#include "hostmem/format.h"
+#include "verify.h"
+#include "format.h"
+#include "hm.h"
 
 #include <stdarg.h>
 
@@ -164,6 +171,8 @@ static bool check_counters(struct frames *fr, struct report *r, const size_t *ce
 			return fail(r, "%s frames: counter says %zu, records %zu", kind_name[k],
 			            expect, census[k]);
 	}
+	if (fr->promised > fr->nfree)
+		return fail(r, "promised %zu > free %zu", fr->promised, fr->nfree);
 	if (fr->usable != fr->nfree + used)
 		return fail(r, "usable %zu != free %zu + used %zu", fr->usable, fr->nfree, used);
 	if (census[FRAME_RESERVED] != fr->nframes - fr->usable - fr->meta_frames)
@@ -349,6 +358,123 @@ bool verify_pagetables(struct frames *fr, struct pagetable *const *pts, size_t n
 			return false;
 	}
 	return check_all_owned(fr, &r);
+}
+
+/* ------------------------------------------------------------ leaves */
+
+typedef bool (*leaf_fn)(void *ctx, uint64_t va, uint64_t e, uint64_t pages);
+
+/* Calls fn for every non-zero leaf (PTE, or a 2 MiB entry covering 512
+ * pages) under table, in address order; stops when fn returns false.
+ * Assumes verify_pagetables passed. */
+static bool leaves_each(const struct pagetable *pt, uint64_t table, int level, uint64_t va,
+                        leaf_fn fn, void *ctx)
+{
+	const uint64_t *t = (const uint64_t *)(pt->plat->phys_base + table);
+	unsigned n = table == pt->root ? PTE_ENTRIES / 2 : PTE_ENTRIES;
+	uint64_t span = 1ull << (FRAME_SHIFT + 9 * (level - 1));
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t e = t[i], at = va + i * span;
+		bool ok = true;
+
+		if (e == 0)
+			continue;
+		if (level == 1 || (level == 2 && pte_is_large(e)))
+			ok = fn(ctx, at, e, span >> FRAME_SHIFT);
+		else
+			ok = leaves_each(pt, pte_frame(e), level - 1, at, fn, ctx);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+struct tally {
+	size_t committed, demand_zero;
+};
+
+static bool tally_leaf(void *ctx, uint64_t va, uint64_t e, uint64_t pages)
+{
+	struct tally *t = ctx;
+
+	if (pte_is_committed(e))
+		t->committed += pages;
+	t->demand_zero += pte_is_demand_zero(e);
+	return true;
+}
+
+static struct tally tally_pagetables(struct pagetable *const *pts, size_t n)
+{
+	struct tally t = { 0, 0 };
+
+	for (size_t i = 0; i < n; i++)
+		leaves_each(pts[i], pts[i]->root, 4, 0, tally_leaf, &t);
+	return t;
+}
+
+bool verify_promises(struct frames *fr, struct pagetable *const *pts, size_t n,
+                     char *why, size_t len)
+{
+	struct report r = { why, len, false };
+	struct tally t = tally_pagetables(pts, n);
+
+	if (t.demand_zero != fr->promised)
+		return fail(&r, "promised frames %zu != demand-zero PTEs %zu", fr->promised,
+		            t.demand_zero);
+	return true;
+}
+
+/* ------------------------------------------------------------ the manager */
+
+struct in_resv {
+	const struct hm *hm;
+	struct report *r;
+};
+
+/* Page state exists only inside a reservation of the managed range. */
+static bool leaf_in_resv(void *ctx, uint64_t va, uint64_t e, uint64_t pages)
+{
+	struct in_resv *c = ctx;
+
+	if (va < VA_MIN || va + pages * PAGE > VA_LIMIT)
+		return fail(c->r, "pte 0x%llx at va 0x%llx: outside the managed range", (ull)e, (ull)va);
+	if (!resv_find(&c->hm->resv, va) || !resv_find(&c->hm->resv, va + (pages - 1) * PAGE))
+		return fail(c->r, "pte 0x%llx at va 0x%llx: in no reservation", (ull)e, (ull)va);
+	return true;
+}
+
+static bool check_charge(struct hm *hm, struct report *r)
+{
+	struct pagetable *pts[] = { &hm->pt };
+	struct tally t = tally_pagetables(pts, 1);
+	const struct frames *fr = &hm->frames;
+
+	if (hm->charge != t.committed)
+		return fail(r, "commit charge %zu != committed pages %zu", hm->charge, t.committed);
+	if (fr->promised != t.demand_zero)
+		return fail(r, "promised frames %zu != demand-zero PTEs %zu", fr->promised,
+		            t.demand_zero);
+	if (hm->charge - fr->promised != fr->used[FRAME_DATA])
+		return fail(r, "charge %zu - promised %zu != data frames %zu", hm->charge,
+		            fr->promised, fr->used[FRAME_DATA]);
+	if (hm->nodes.in_use != hm->resv.count)
+		return fail(r, "reservation nodes in use %zu != reservations %zu",
+		            hm->nodes.in_use, hm->resv.count);
+	return true;
+}
+
+bool verify_manager(struct hm *hm, char *why, size_t len)
+{
+	struct pagetable *pts[] = { &hm->pt };
+	struct report r = { why, len, false };
+	struct in_resv c = { hm, &r };
+
+	if (!verify_all(&hm->frames, pts, 1, why, len) || !resv_verify(&hm->resv, why, len))
+		return false;
+	if (!check_charge(hm, &r))
+		return false;
+	return leaves_each(&hm->pt, hm->pt.root, 4, 0, leaf_in_resv, &c);
 }
 
 bool verify_all(struct frames *fr, struct pagetable *const *pts, size_t n,

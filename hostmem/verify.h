@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "hostmem/frame.h"
-#include "hostmem/pagetable.h"
+#include "frame.h"
+#include "pagetable.h"
 
 /* Records, block structure, free lists (no cycle, right order, aligned, no
  * two free buddies of equal order), debug fill states, and the counters:
@@ -33,7 +33,13 @@ bool verify_frames(struct frames *fr, char *why, size_t len);
 bool verify_pagetables(struct frames *fr, struct pagetable *const *pts, size_t n,
                        char *why, size_t len);
 
-/* verify_frames, then verify_pagetables. */
+/* frames.promised == demand-zero PTEs over pts: the commit layer's
+ * invariant (commit.c keeps it), checked here where the PTEs are walked.
+ * Call after verify_pagetables passed. */
+bool verify_promises(struct frames *fr, struct pagetable *const *pts, size_t n,
+                     char *why, size_t len);
+
+/* verify_frames, then verify_pagetables (not verify_promises). */
 bool verify_all(struct frames *fr, struct pagetable *const *pts, size_t n,
                 char *why, size_t len);
 

@@ -13,6 +13,7 @@
 #include "panic.h"
 #include "qemu.h"
 #include "serial.h"
+#include "memory.h"
 
 const struct bootinfo *boot_info;
 struct memmap_summary boot_mem;
@@ -133,6 +134,7 @@ static void crash_if_asked(void)
 void kmain(const struct bootinfo *bi)
 {
 	char mode[16];
+	int testing;
 
 	serial_init();
 	gdt_init();
@@ -144,8 +146,10 @@ void kmain(const struct bootinfo *bi)
 	memory_report();
 	kprintf("boot: kernel running %llu ms after loader entry (TSC %llu MHz)\n",
 	        (unsigned long long)uptime_ms(), (unsigned long long)(bi->tsc_hz / 1000000));
+	testing = cmdline_get("mode", mode, sizeof(mode)) && streq_n(mode, "test", 5);
+	memory_init(testing);
 	crash_if_asked();
-	if (cmdline_get("mode", mode, sizeof(mode)) && streq_n(mode, "test", 5))
+	if (testing)
 		qemu_exit(ktest_run_all() ? EXIT_FAIL : EXIT_PASS);
 	kprintf("run: done\n");
 	qemu_exit(EXIT_PASS);

@@ -9,6 +9,7 @@
 #include "cpu.h"
 #include "recover.h"
 #include "panic.h"
+#include "memory.h"
 #include "hostmem/hostmem.h"
 
 static uint32_t exception_code(uint64_t vector)
@@ -21,11 +22,20 @@ static uint32_t exception_code(uint64_t vector)
 	}
 }
 
+/* The one page-fault routine.  Lower-half addresses are hostmem's: it may
+ * resolve the fault (a demand-zero page gets its frame) or name the exception
+ * (a guard page, an access violation).  A reserved-bit fault is a corrupt
+ * page table, never something hostmem can resolve. */
 static void page_fault(struct trapframe *tf)
 {
 	uint64_t va = read_cr2();
+	uint32_t code = STATUS_ACCESS_VIOLATION;
 
-	raise_exception(tf, STATUS_ACCESS_VIOLATION, va);
+	if (va < HM_USER_LIMIT && !(tf->error & PF_RSVD))
+		code = memory_fault(va, (uint32_t)tf->error);
+	if (code == 0)
+		return;
+	raise_exception(tf, code, va);
 }
 
 void trap(struct trapframe *tf)

@@ -23,6 +23,11 @@
 #define PF_U     0x04u  /* the access was user-mode */
 #define PF_RSVD  0x08u  /* a reserved bit was set in a paging-structure entry */
 #define PF_I     0x10u  /* the access was an instruction fetch */
+/* Set in every #PF result of mmu_access: the hardware error code alone can
+ * be 0 (a supervisor read of a not-present page), which must not read as
+ * success.  The code itself is MMU_PF_CODE(result), also in mmu.error. */
+#define MMU_PF   0x80000000u
+#define MMU_PF_CODE(r)  ((uint32_t)(r) & 0xFFFFu)
 /* Not a #PF: a non-canonical address raises #GP. */
 #define MMU_GP   0x10000u
 
@@ -40,6 +45,7 @@ struct mmu {
 	const struct hm_platform *plat;  /* phys_base: where the tables are */
 	uint64_t cr3;                    /* pa of the PML4 */
 	uint64_t cr2;                    /* address of the last fault */
+	uint32_t error;                  /* its #PF error code */
 	unsigned maxphyaddr;             /* M: physical address bits, 36..52 */
 	struct mmu_tlb_entry tlb[MMU_TLB_SIZE];
 	uint64_t hits, misses, walks;
@@ -49,7 +55,8 @@ void mmu_init(struct mmu *m, const struct hm_platform *plat, uint64_t cr3, unsig
 
 /*
  * One access of the given kind at va.  Returns 0 and the physical address in
- * *pa, or the #PF error code (cr2 = va), or MMU_GP for a non-canonical va.
+ * *pa, or MMU_PF | the #PF error code (cr2 = va, error = the code), or MMU_GP
+ * for a non-canonical va.
  * Sets A in every entry used and D in the leaf on a write, like the CPU.
  * Faults are not handled here.
  */
@@ -61,7 +68,7 @@ void mmu_flush_page(struct mmu *m, uint64_t va);
 void mmu_flush_all(struct mmu *m);
 
 /* Copies through the MMU, page by page; returns 0 or the first access's
- * fault (bytes before the faulting page are copied). */
+ * result as mmu_access (bytes before the faulting page are copied). */
 uint32_t mmu_read(struct mmu *m, uint64_t va, void *dst, size_t n);
 uint32_t mmu_write(struct mmu *m, uint64_t va, const void *src, size_t n);
 

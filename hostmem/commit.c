@@ -1,0 +1,134 @@
+/*
+ * commit.c - page state changes, and the commit charge that goes with them.
+ *
+ * Commit writes page state, not frames: a newly committed page becomes a
+ * demand-zero PTE carrying its protection, and a frame is promised to it
+ * (frames_promise), so the first touch is served by the fault routine and can
+ * never fail.  Already committed pages keep their frames and contents and
+ * only take the new protection.
+ *
+ * A commit is all or nothing.  The charge is taken first (the only check that
+ * depends on the whole range); then the uncommitted runs are written, which
+ * may need new page tables and so may run out of frames: if one does, the
+ * runs already written are written back to 0, which frees every table they
+ * created, and the charge is returned.  Only then are the committed runs
+ * re-protected, which allocates nothing and cannot fail.
+ *
+ * Decommit and reset give frames back through one TLB gather: the flush comes
+ * before any frame or table is reused.
+ *
+ * Cost: O(pages in the range) PTE visits, with missing tables skipped whole.
+ */
+#include "hm.h"
+#include "pte.h"
+#include "tlb.h"
+
+static uint64_t level_span(int level)
+{
+	return 1ull << (12 + 9 * (level - 1));
+}
+
+uint64_t pte_at(struct hm *hm, uint64_t va, uint64_t *span)
+{
+	int level;
+	uint64_t e = pt_lookup(&hm->pt, va, &level);
+
+	if (level == 1)
+		*span = PAGE;
+	else   /* a missing table, or a 2 MiB page: the same to its end */
+		*span = level_span(level) - (va & (level_span(level) - 1));
+	return e;
+}
+
+void count_pages(struct hm *hm, uint64_t va, uint64_t end, size_t *committed, size_t *promised)
+{
+	uint64_t span, e;
+
+	*committed = *promised = 0;
+	for (; va < end; va += span) {
+		e = pte_at(hm, va, &span);
+		if (span > end - va)
+			span = end - va;
+		if (pte_is_committed(e))
+			*committed += span / PAGE;
+		if (pte_is_demand_zero(e))
+			*promised += 1;
+	}
+}
+
+/* The end of the run from va (below end) whose pages are all committed, or
+ * all not, as the page at va is. */
+static uint64_t run_end(struct hm *hm, uint64_t va, uint64_t end, bool *committed)
+{
+	uint64_t span;
+
+	*committed = pte_is_committed(pte_at(hm, va, &span));
+	for (va += span; va < end; va += span)
+		if (pte_is_committed(pte_at(hm, va, &span)) != *committed)
+			return va;
+	return end;
+}
+
+hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+{
+	size_t npages = (end - va) / PAGE, committed, promised, fresh;
+	struct tlb_gather g;
+	uint64_t next;
+	bool was;
+
+	count_pages(hm, va, end, &committed, &promised);
+	fresh = npages - committed;
+	if (!frames_promise(&hm->frames, fresh))
+		return HM_COMMITMENT_LIMIT;
+	tlb_gather_init(&g, &hm->frames);
+	if (pt_prepare(&hm->pt, va, npages, &g) != PT_OK) {
+		tlb_finish(&g);
+		frames_unpromise(&hm->frames, fresh);
+		return HM_NO_MEMORY;
+	}
+	/* Every table exists now: nothing below can fail. */
+	for (; va < end; va = next) {
+		next = run_end(hm, va, end, &was);
+		if (was)
+			pt_protect(&hm->pt, va, (next - va) / PAGE, prot, &g);
+		else
+			pt_write(&hm->pt, va, (next - va) / PAGE, pte_make_demand_zero(prot), &g);
+	}
+	tlb_finish(&g);
+	hm->charge += fresh;
+	return HM_OK;
+}
+
+void decommit_range(struct hm *hm, uint64_t va, uint64_t end)
+{
+	size_t committed, promised;
+	struct tlb_gather g;
+
+	count_pages(hm, va, end, &committed, &promised);
+	tlb_gather_init(&g, &hm->frames);
+	pt_unmap(&hm->pt, va, (end - va) / PAGE, &g, 0);
+	tlb_finish(&g);
+	frames_unpromise(&hm->frames, promised);
+	hm->charge -= committed;
+}
+
+/* Resident pages become demand-zero again: the frame goes back, the page
+ * stays committed with its protection, and a promise replaces the frame. */
+void reset_range(struct hm *hm, uint64_t va, uint64_t end)
+{
+	struct tlb_gather g;
+	size_t discarded = 0;
+	uint64_t span, e;
+
+	tlb_gather_init(&g, &hm->frames);
+	for (; va < end; va += span) {
+		e = pte_at(hm, va, &span);
+		if (!pte_is_present(e) && !pte_is_parked(e))
+			continue;
+		pt_write(&hm->pt, va, 1, pte_make_demand_zero(pte_prot(e)), &g);
+		discarded++;
+	}
+	tlb_finish(&g);
+	/* The frames are free again, so the promise always fits. */
+	frames_promise(&hm->frames, discarded);
+}

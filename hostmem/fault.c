@@ -1,0 +1,87 @@
+/*
+ * fault.c - what a page fault on managed memory means.
+ *
+ * The kernel's page-fault routine and the hosted twin's software MMU both
+ * call hm_fault with the address and the #PF error code.  The answer is 0
+ * ("resolved: retry the access") or the exception the access raises:
+ *
+ *   demand-zero page, access allowed   map a zeroed frame (the commit charge
+ *                                      promised one, so this cannot fail); retry
+ *   guard page (present data or not)   clear the guard, raise
+ *                                      STATUS_GUARD_PAGE_VIOLATION once; the
+ *                                      retried access then goes through
+ *   present page, access allowed       a stale TLB entry: flush it; retry
+ *   anything else                      STATUS_ACCESS_VIOLATION: reserved or
+ *                                      free pages, NOACCESS, a write to a
+ *                                      read-only page, a fetch from NX
+ */
+#include "hm.h"
+#include "pte.h"
+#include "tlb.h"
+
+#define PF_W 0x02u
+#define PF_I 0x10u
+
+/* May an access of this kind (from the #PF error code) touch a page with
+ * this protection?  x86 cannot fetch without reading: EXECUTE reads too. */
+static bool allowed(DWORD prot, uint32_t error)
+{
+	DWORD base = prot & 0xFF;
+
+	if (base == PAGE_NOACCESS)
+		return false;
+	if (error & PF_W)
+		return base == PAGE_READWRITE || base == PAGE_EXECUTE_READWRITE;
+	if (error & PF_I)
+		return base == PAGE_EXECUTE || base == PAGE_EXECUTE_READ ||
+		       base == PAGE_EXECUTE_READWRITE;
+	return true;
+}
+
+static uint32_t clear_guard(struct hm *hm, uint64_t va, uint64_t e)
+{
+	struct tlb_gather g;
+	DWORD prot = pte_prot(e) & ~PAGE_GUARD;
+
+	tlb_gather_init(&g, &hm->frames);
+	if (pte_is_demand_zero(e))
+		pt_write(&hm->pt, va, 1, pte_make_demand_zero(prot), &g);
+	else
+		pt_protect(&hm->pt, va, 1, prot, &g);
+	tlb_finish(&g);
+	return STATUS_GUARD_PAGE_VIOLATION;
+}
+
+/* The promise made at commit becomes a frame. */
+static uint32_t demand_zero(struct hm *hm, uint64_t va, DWORD prot)
+{
+	struct tlb_gather g;
+	int s;
+
+	frames_unpromise(&hm->frames, 1);
+	tlb_gather_init(&g, &hm->frames);
+	s = pt_map(&hm->pt, va, 1, prot, &g);
+	tlb_finish(&g);
+	if (s != PT_OK)
+		hm->plat->panic(hm->plat->ctx, "hm_fault: a promised frame was not there");
+	return 0;
+}
+
+uint32_t hm_fault_locked(struct hm *hm, uint64_t addr, uint32_t error)
+{
+	uint64_t va = page_down(addr), span, e;
+
+	if (addr < VA_MIN || addr >= VA_LIMIT)
+		return STATUS_ACCESS_VIOLATION;
+	e = pte_at(hm, va, &span);
+	if (!pte_is_committed(e))
+		return STATUS_ACCESS_VIOLATION;
+	if (pte_prot(e) & PAGE_GUARD)
+		return clear_guard(hm, va, e);
+	if (!allowed(pte_prot(e), error))
+		return STATUS_ACCESS_VIOLATION;
+	if (pte_is_demand_zero(e))
+		return demand_zero(hm, va, pte_prot(e));
+	hm->plat->tlb_flush_page(hm->plat->ctx, va);
+	return 0;
+}

@@ -1,0 +1,105 @@
+/*
+ * hm.h - the memory manager inside: one struct hm per address space, and the
+ * operations the interface (manager.c) calls.  Not for users: they include
+ * hostmem.h.
+ *
+ * Who does what:
+ *   manager.c   the COM object: locking, the dead state, verify after each
+ *               call, status -> HRESULT.  The only file that knows HRESULTs.
+ *   alloc.c     VirtualAlloc: validation, then reserve / commit / reset.
+ *   free.c      VirtualFree: validation, then release / decommit.
+ *   protect.c   VirtualProtect.   query.c  VirtualQuery.
+ *   reserve.c   reservations: placement, the node slab, release.
+ *   commit.c    page state changes with the commit charge.
+ *   fault.c     what a page fault on managed memory means.
+ *
+ * Commit accounting (strict, no overcommit).  Every committed page is either
+ * resident (its PTE holds a frame) or promised (demand-zero: a frame is owed
+ * on first touch).  `promised` frames are set aside in the frame allocator
+ * (frames.promised): no other allocation may take them, so the demand-zero
+ * fault can always be served.  Invariants, checked by verify:
+ *     charge   == committed PTEs
+ *     promised == demand-zero PTEs == frames.promised
+ *     charge - promised == frames.used[FRAME_DATA]
+ * The commit limit is therefore dynamic: a commit of n new pages succeeds
+ * while n <= frames.nfree - frames.promised, i.e. page tables and metadata
+ * compete with commit for the same free frames, and a promise once given is
+ * never broken.
+ */
+#ifndef HOSTMEM_HM_H
+#define HOSTMEM_HM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include "hostmem.h"
+#include "platform.h"
+#include "status.h"
+#include "frame.h"
+#include "pagetable.h"
+#include "resv.h"
+#include "slab.h"
+
+#define PAGE       HM_PAGE_SIZE
+#define GRANULE    HM_ALLOCATION_GRANULARITY
+#define VA_MIN     HM_USER_MIN
+#define VA_LIMIT   HM_USER_LIMIT
+
+static inline uint64_t page_down(uint64_t va) { return va & ~(uint64_t)(PAGE - 1); }
+static inline uint64_t page_up(uint64_t va)   { return (va + PAGE - 1) & ~(uint64_t)(PAGE - 1); }
+
+/* Verify after every operation: off (production), or everything (tests). */
+enum hm_verify_mode { HM_VERIFY_OFF, HM_VERIFY_EACH };
+
+struct hm {
+	IHostMemoryManager iface;        /* first: This == &hm->iface */
+	const struct hm_platform *plat;
+	struct frames frames;
+	struct pagetable pt;
+	struct resv_tree resv;
+	struct slab nodes;               /* struct resv nodes */
+	size_t charge;                   /* committed pages */
+	uint32_t refs;
+	enum hm_verify_mode verify;
+	bool dead;                       /* a verify failed: every call is refused */
+	char why[192];                   /* what verify found, once dead */
+};
+
+static inline struct hm *hm_of(IHostMemoryManager *m) { return (struct hm *)m; }
+
+/* Builds a manager over the usable physical ranges; root 0 makes a fresh
+ * PML4, otherwise its (empty) lower half is adopted.  Not locked. */
+hm_status hm_init(struct hm *hm, const struct hm_platform *plat,
+                  const struct phys_range *ranges, size_t n, uint64_t root,
+                  unsigned frame_flags);
+
+/* The operations, called with the lock held.  Arguments are raw caller
+ * input: each validates everything before it changes anything. */
+hm_status vm_alloc(struct hm *hm, uint64_t addr, uint64_t size, DWORD type, DWORD prot,
+                   uint64_t *out);
+hm_status vm_free(struct hm *hm, uint64_t addr, uint64_t size, DWORD type);
+hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DWORD *old);
+hm_status vm_query(struct hm *hm, uint64_t addr, MEMORY_BASIC_INFORMATION *mbi);
+
+/* reserve.c */
+hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DWORD prot,
+                  uint32_t flags, struct resv **out);
+void release(struct hm *hm, struct resv *r);
+
+/* commit.c: [va, end) page-aligned and inside one reservation. */
+hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot);
+void decommit_range(struct hm *hm, uint64_t va, uint64_t end);
+void reset_range(struct hm *hm, uint64_t va, uint64_t end);
+/* Counts the committed and the demand-zero pages of [va, end). */
+void count_pages(struct hm *hm, uint64_t va, uint64_t end, size_t *committed, size_t *promised);
+/* The PTE of va, and *span: how far from va that value holds for sure (one
+ * page, or to the end of a missing table's reach). */
+uint64_t pte_at(struct hm *hm, uint64_t va, uint64_t *span);
+
+/* fault.c: 0 when the access may be retried, else the exception code. */
+uint32_t hm_fault_locked(struct hm *hm, uint64_t va, uint32_t error);
+
+/* verify.c: every structure and counter of the manager, cross-checked. */
+bool verify_manager(struct hm *hm, char *why, size_t len);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * manager.c - IHostMemoryManager: the COM object around struct hm.
+ *
+ * Every method follows one pattern: clear the out-parameters, take the
+ * platform lock, refuse if the manager is dead, call the vm_* operation with
+ * the raw arguments, optionally verify everything, drop the lock, and turn
+ * the status into an HRESULT through the one table in status.c.
+ *
+ * The dead state: if verify ever finds a broken invariant inside a call, that
+ * call returns E_FAIL and every later call HOST_E_CLRNOTAVAILABLE, because
+ * nothing the manager says can be trusted any more.  Reference counting is
+ * honoured, but the storage belongs to the embedder: the last Release frees
+ * nothing.
+ */
+#include "hm.h"
+#include "embed.h"
+#include "pte.h"
+#include "verify.h"
+
+const IID IID_IUnknown = { 0x00000000, 0x0000, 0x0000, { 0xC0, 0, 0, 0, 0, 0, 0, 0x46 } };
+const IID IID_IHostMemoryManager = { 0x7BC698D1, 0xF9E3, 0x4460,
+	{ 0x9C, 0xDE, 0xD0, 0x42, 0x48, 0xE9, 0xFA, 0x25 } };
+const IID IID_IHostMalloc = { 0x1831991C, 0xCC53, 0x4A31,
+	{ 0xB2, 0x18, 0x04, 0xE9, 0x10, 0x44, 0x64, 0x79 } };
+const IID IID_ICLRMemoryNotificationCallback = { 0x47EB8E57, 0x0846, 0x4546,
+	{ 0xAF, 0x76, 0x6F, 0x42, 0xFC, 0xFC, 0x26, 0x49 } };
+
+static bool same_iid(REFIID a, REFIID b)
+{
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+
+	for (size_t i = 0; i < sizeof(IID); i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
+/* Takes the lock; false (lock not held) when the manager is dead. */
+static bool enter(struct hm *hm)
+{
+	hm->plat->lock(hm->plat->ctx);
+	if (!hm->dead)
+		return true;
+	hm->plat->unlock(hm->plat->ctx);
+	return false;
+}
+
+static HRESULT leave(struct hm *hm, hm_status s)
+{
+	if (hm->verify == HM_VERIFY_EACH && !verify_manager(hm, hm->why, sizeof(hm->why))) {
+		hm->dead = true;
+		hm->plat->log(hm->plat->ctx, hm->why);
+		s = HM_CORRUPT;
+	}
+	hm->plat->unlock(hm->plat->ctx);
+	return hm_status_hresult(s);
+}
+
+/* ------------------------------------------------------------ IUnknown */
+
+static HRESULT mgr_QueryInterface(IHostMemoryManager *This, REFIID riid, void **ppv)
+{
+	if (!ppv)
+		return E_POINTER;
+	*ppv = 0;
+	if (!riid)
+		return E_POINTER;
+	if (hm_of(This)->dead)
+		return HOST_E_CLRNOTAVAILABLE;
+	if (!same_iid(riid, &IID_IUnknown) && !same_iid(riid, &IID_IHostMemoryManager))
+		return E_NOINTERFACE;
+	This->lpVtbl->AddRef(This);
+	*ppv = This;
+	return S_OK;
+}
+
+static ULONG mgr_AddRef(IHostMemoryManager *This)
+{
+	return __atomic_add_fetch(&hm_of(This)->refs, 1, __ATOMIC_RELAXED);
+}
+
+static ULONG mgr_Release(IHostMemoryManager *This)
+{
+	struct hm *hm = hm_of(This);
+
+	if (__atomic_load_n(&hm->refs, __ATOMIC_RELAXED) == 0)
+		return 0;
+	return __atomic_sub_fetch(&hm->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------ the contract */
+
+static HRESULT mgr_VirtualAlloc(IHostMemoryManager *This, void *pAddress, SIZE_T dwSize,
+                                DWORD flAllocationType, DWORD flProtect,
+                                EMemoryCriticalLevel dwCriticalLevel, void **ppMem)
+{
+	struct hm *hm = hm_of(This);
+	uint64_t base = 0;
+	hm_status s;
+	HRESULT hr;
+
+	if (ppMem)
+		*ppMem = 0;
+	if (!enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	if ((uint32_t)dwCriticalLevel > eProcessCritical)
+		s = HM_INVALID_PARAMETER;
+	else
+		s = vm_alloc(hm, (uint64_t)(uintptr_t)pAddress, dwSize, flAllocationType,
+		             flProtect, ppMem ? &base : 0);
+	hr = leave(hm, s);
+	if (hr == S_OK)
+		*ppMem = (void *)(uintptr_t)base;
+	return hr;
+}
+
+static HRESULT mgr_VirtualFree(IHostMemoryManager *This, LPVOID lpAddress, SIZE_T dwSize,
+                               DWORD dwFreeType)
+{
+	struct hm *hm = hm_of(This);
+
+	if (!enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	return leave(hm, vm_free(hm, (uint64_t)(uintptr_t)lpAddress, dwSize, dwFreeType));
+}
+
+static HRESULT mgr_VirtualQuery(IHostMemoryManager *This, void *lpAddress, void *lpBuffer,
+                                SIZE_T dwLength, SIZE_T *pResult)
+{
+	struct hm *hm = hm_of(This);
+	MEMORY_BASIC_INFORMATION mbi;
+	hm_status s;
+	HRESULT hr;
+
+	if (!enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	if ((uint64_t)(uintptr_t)lpAddress >= VA_LIMIT)
+		s = HM_INVALID_PARAMETER;
+	else if (dwLength < sizeof(mbi))
+		s = HM_BAD_LENGTH;
+	else if (!lpBuffer || !pResult)
+		s = HM_BAD_POINTER;
+	else
+		s = vm_query(hm, (uint64_t)(uintptr_t)lpAddress, &mbi);
+	hr = leave(hm, s);
+	if (hr == S_OK) {
+		*(MEMORY_BASIC_INFORMATION *)lpBuffer = mbi;
+		*pResult = sizeof(mbi);
+	}
+	return hr;
+}
+
+static HRESULT mgr_VirtualProtect(IHostMemoryManager *This, void *lpAddress, SIZE_T dwSize,
+                                  DWORD flNewProtect, DWORD *pflOldProtect)
+{
+	struct hm *hm = hm_of(This);
+	DWORD old = 0;
+	HRESULT hr;
+
+	if (!enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	hr = leave(hm, vm_protect(hm, (uint64_t)(uintptr_t)lpAddress, dwSize, flNewProtect,
+	                          pflOldProtect ? &old : 0));
+	if (hr == S_OK)
+		*pflOldProtect = old;
+	return hr;
+}
+
+/* ------------------------------------------------------------ the rest of the interface */
+
+static HRESULT mgr_GetMemoryLoad(IHostMemoryManager *This, DWORD *pMemoryLoad,
+                                 SIZE_T *pAvailableBytes)
+{
+	struct hm *hm = hm_of(This);
+	uint64_t usable, avail;
+
+	if (!pMemoryLoad || !pAvailableBytes)
+		return E_POINTER;
+	if (!enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	usable = hm->frames.usable;
+	avail = frames_available(&hm->frames);
+	*pMemoryLoad = usable ? (DWORD)((usable - avail) * 100 / usable) : 100;
+	*pAvailableBytes = avail * PAGE;
+	return leave(hm, HM_OK);
+}
+
+static HRESULT mgr_CreateMalloc(IHostMemoryManager *This, DWORD dwMallocType, IHostMalloc **ppMalloc)
+{
+	if (ppMalloc)
+		*ppMalloc = 0;
+	return E_NOTIMPL;
+}
+
+static HRESULT mgr_RegisterMemoryNotificationCallback(IHostMemoryManager *This,
+                                                      ICLRMemoryNotificationCallback *pCallback)
+{
+	return E_NOTIMPL;
+}
+
+static HRESULT mgr_NeedsVirtualAddressSpace(IHostMemoryManager *This, LPVOID startAddress, SIZE_T size)
+{
+	return E_NOTIMPL;
+}
+
+static HRESULT mgr_AcquiredVirtualAddressSpace(IHostMemoryManager *This, LPVOID startAddress, SIZE_T size)
+{
+	return E_NOTIMPL;
+}
+
+static HRESULT mgr_ReleasedVirtualAddressSpace(IHostMemoryManager *This, LPVOID startAddress)
+{
+	return E_NOTIMPL;
+}
+
+static const IHostMemoryManagerVtbl vtbl = {
+	mgr_QueryInterface,
+	mgr_AddRef,
+	mgr_Release,
+	mgr_CreateMalloc,
+	mgr_VirtualAlloc,
+	mgr_VirtualFree,
+	mgr_VirtualQuery,
+	mgr_VirtualProtect,
+	mgr_GetMemoryLoad,
+	mgr_RegisterMemoryNotificationCallback,
+	mgr_NeedsVirtualAddressSpace,
+	mgr_AcquiredVirtualAddressSpace,
+	mgr_ReleasedVirtualAddressSpace,
+};
+
+/* ------------------------------------------------------------ for embedders */
+
+hm_status hm_init(struct hm *hm, const struct hm_platform *plat,
+                  const struct phys_range *ranges, size_t n, uint64_t root,
+                  unsigned frame_flags)
+{
+	int fs;
+
+	*hm = (struct hm){ .iface = { &vtbl }, .plat = plat, .refs = 1 };
+	fs = frames_init(&hm->frames, plat, ranges, n, frame_flags);
+	if (fs != FRAME_OK)
+		return fs == FRAME_ERR_NO_ROOM ? HM_NO_MEMORY : HM_INVALID_PARAMETER;
+	if (pt_init(&hm->pt, &hm->frames, plat, root) != PT_OK)
+		return root ? HM_INVALID_PARAMETER : HM_NO_MEMORY;
+	resv_tree_init(&hm->resv, VA_MIN, VA_LIMIT);
+	slab_init(&hm->nodes, &hm->frames, plat->phys_base, sizeof(struct resv));
+	return HM_OK;
+}
+
+size_t hostmem_storage_size(void)
+{
+	return (sizeof(struct hm) + 15) & ~(size_t)15;
+}
+
+HRESULT hostmem_init(void *storage, const struct hm_platform *plat,
+                     const struct phys_range *ranges, size_t n, uint64_t root,
+                     unsigned frame_flags, IHostMemoryManager **out)
+{
+	struct hm *hm = storage;
+	hm_status s;
+
+	if (!out)
+		return E_POINTER;
+	*out = 0;
+	if (!storage || !plat)
+		return E_POINTER;
+	s = hm_init(hm, plat, ranges, n, root, frame_flags);
+	if (s != HM_OK)
+		return hm_status_hresult(s);
+	*out = &hm->iface;
+	return S_OK;
+}
+
+uint32_t hostmem_fault(IHostMemoryManager *m, uint64_t va, uint32_t error)
+{
+	struct hm *hm = hm_of(m);
+	uint32_t code;
+
+	if (!enter(hm))
+		return STATUS_ACCESS_VIOLATION;
+	code = hm_fault_locked(hm, va, error);
+	leave(hm, HM_OK);
+	return code;
+}
+
+void hostmem_set_verify_each(IHostMemoryManager *m, bool on)
+{
+	hm_of(m)->verify = on ? HM_VERIFY_EACH : HM_VERIFY_OFF;
+}
+
+void hostmem_test_corrupt(IHostMemoryManager *m)
+{
+	hm_of(m)->charge++;
+}
+
+uint64_t hostmem_root(IHostMemoryManager *m)
+{
+	return hm_of(m)->pt.root;
+}
+
+HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st)
+{
+	struct hm *hm = hm_of(m);
+	const struct frames *fr = &hm->frames;
+
+	if (!st)
+		return E_POINTER;
+	if (!enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	*st = (struct hostmem_stats){
+		.frames_usable = fr->usable, .frames_free = fr->nfree, .frames_zeroed = fr->nzeroed,
+		.frames_data = fr->used[FRAME_DATA], .frames_tables = pt_tables(&hm->pt),
+		.frames_meta = fr->used[FRAME_META], .reservations = hm->resv.count,
+		.commit_charge = hm->charge, .commit_promised = fr->promised,
+		.commit_available = frames_available(fr),
+	};
+	hm->plat->unlock(hm->plat->ctx);
+	return S_OK;
+}
+
+HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
+{
+	struct hm *hm = hm_of(m);
+	bool ok;
+
+	if (!why || !len)
+		return E_POINTER;
+	if (!enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	ok = verify_manager(hm, why, len);
+	hm->plat->unlock(hm->plat->ctx);
+	return ok ? S_OK : E_FAIL;
+}

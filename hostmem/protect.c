@@ -1,0 +1,74 @@
+/*
+ * protect.c - VirtualProtect.
+ *
+ * Every page of the range must be committed and in one reservation; the old
+ * protection returned is the first page's.  Frames and contents stay: only
+ * the hardware bits and the stored protection change (pt_protect), so a
+ * NOACCESS or GUARD page keeps its frame parked behind a non-present PTE.
+ *
+ * The cache attribute belongs to the allocation, as on current Windows:
+ * VirtualProtect neither adds nor removes PAGE_NOCACHE / PAGE_WRITECOMBINE;
+ * each page keeps the one it was committed with.
+ */
+#include "hm.h"
+#include "pte.h"
+#include "tlb.h"
+
+#define CACHE_BITS (PAGE_NOCACHE | PAGE_WRITECOMBINE)
+
+/* The protection a page with protection old gets when prot is asked for. */
+static DWORD keep_cache(DWORD prot, DWORD old)
+{
+	return (prot & ~CACHE_BITS) | (old & CACHE_BITS);
+}
+
+/* Checks the range and returns its first page's protection in *old. */
+static hm_status check(struct hm *hm, uint64_t va, uint64_t end, DWORD prot, DWORD *old)
+{
+	struct resv *r = resv_find(&hm->resv, va);
+	size_t committed, promised;
+	uint64_t span;
+
+	if (!r || end > r->end || (r->flags & RESV_F_ACQUIRED))
+		return HM_NOT_RESERVED;
+	count_pages(hm, va, end, &committed, &promised);
+	if (committed != (end - va) / PAGE)
+		return HM_NOT_COMMITTED;
+	/* A kept cache attribute must still combine with what was asked. */
+	for (uint64_t p = va; p < end; p += PAGE)
+		if (!pte_prot_valid(keep_cache(prot, pte_prot(pte_at(hm, p, &span)))))
+			return HM_INVALID_PAGE_PROTECTION;
+	*old = pte_prot(pte_at(hm, va, &span));
+	return HM_OK;
+}
+
+hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DWORD *old)
+{
+	uint64_t va, end, span, next;
+	struct tlb_gather g;
+	DWORD first, cache;
+	hm_status s;
+
+	if (!old)
+		return HM_BAD_POINTER;
+	if (!pte_prot_valid(prot))
+		return HM_INVALID_PAGE_PROTECTION;
+	if (size == 0 || addr >= VA_LIMIT || size > VA_LIMIT - addr)
+		return HM_INVALID_PARAMETER;
+	va = page_down(addr);
+	end = page_up(addr + size);
+	s = check(hm, va, end, prot, &first);
+	if (s != HM_OK)
+		return s;
+	tlb_gather_init(&g, &hm->frames);
+	for (; va < end; va = next) {   /* runs of one cache attribute */
+		cache = pte_prot(pte_at(hm, va, &span)) & CACHE_BITS;
+		for (next = va + PAGE; next < end; next += PAGE)
+			if ((pte_prot(pte_at(hm, next, &span)) & CACHE_BITS) != cache)
+				break;
+		pt_protect(&hm->pt, va, (next - va) / PAGE, keep_cache(prot, cache), &g);
+	}
+	tlb_finish(&g);
+	*old = first;
+	return HM_OK;
+}

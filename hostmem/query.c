@@ -1,0 +1,70 @@
+/*
+ * query.c - VirtualQuery: describe the run of pages from pagedown(addr)
+ * that share state, protection and reservation.
+ *
+ * Inside a reservation a run never crosses its end; pages are compared by
+ * (committed, protection), with reserved pages reporting Protect 0.  Missing
+ * page tables are skipped a whole table's reach at a time, so a query over a
+ * large reserved range costs a few walks, not one per page.  Outside every
+ * reservation the region is free and runs to the next reservation's base (or
+ * the end of the managed range), reported as Windows does: State MEM_FREE,
+ * Protect PAGE_NOACCESS, AllocationBase NULL, AllocationProtect 0, Type 0.
+ * Addresses below 64 KiB are free space like any other.
+ */
+#include "hm.h"
+#include "pte.h"
+
+/* What a query reports for one page: protection 0 for reserved pages. */
+static DWORD page_key(uint64_t e, DWORD *state)
+{
+	*state = pte_is_committed(e) ? MEM_COMMIT : MEM_RESERVE;
+	return *state == MEM_COMMIT ? pte_prot(e) : 0;
+}
+
+static void query_free(struct hm *hm, uint64_t va, MEMORY_BASIC_INFORMATION *mbi)
+{
+	struct resv *next = resv_next_above(&hm->resv, va);
+
+	*mbi = (MEMORY_BASIC_INFORMATION){
+		.BaseAddress = (void *)va,
+		.RegionSize = (next ? next->base : VA_LIMIT) - va,
+		.State = MEM_FREE,
+		.Protect = PAGE_NOACCESS,
+	};
+}
+
+static void query_resv(struct hm *hm, struct resv *r, uint64_t va, MEMORY_BASIC_INFORMATION *mbi)
+{
+	uint64_t span, end;
+	DWORD state, prot = page_key(pte_at(hm, va, &span), &state), s2;
+
+	for (end = va + span; end < r->end; end += span)
+		if (page_key(pte_at(hm, end, &span), &s2) != prot || s2 != state)
+			break;
+	if (end > r->end)
+		end = r->end;
+	*mbi = (MEMORY_BASIC_INFORMATION){
+		.BaseAddress = (void *)va,
+		.AllocationBase = (void *)r->base,
+		.AllocationProtect = r->protect,
+		.RegionSize = end - va,
+		.State = state,
+		.Protect = prot,
+		.Type = MEM_PRIVATE,
+	};
+}
+
+hm_status vm_query(struct hm *hm, uint64_t addr, MEMORY_BASIC_INFORMATION *mbi)
+{
+	uint64_t va = page_down(addr);
+	struct resv *r;
+
+	if (addr >= VA_LIMIT)
+		return HM_INVALID_PARAMETER;
+	r = va >= VA_MIN ? resv_find(&hm->resv, va) : 0;
+	if (r && !(r->flags & RESV_F_ACQUIRED))
+		query_resv(hm, r, va, mbi);
+	else
+		query_free(hm, va, mbi);
+	return HM_OK;
+}

@@ -1,0 +1,58 @@
+/*
+ * reserve.c - reservations: where a new one goes, and taking one away.
+ *
+ * A reservation is a node in the gap-augmented tree (resv.c), allocated from
+ * the node slab before it is inserted, so the only failure after placement
+ * is "no node", and it happens before anything changed.  A reservation's
+ * pages are [base, end) with end page-rounded; it owns every 64 KiB block it
+ * touches, so placement works in blocks and the tail of its last block stays
+ * free but unusable.
+ */
+#include "hm.h"
+
+/* Where [addr, addr + size) goes: at the 64 KiB block holding addr, or, for
+ * addr 0, in the lowest (or highest) free run of blocks that fits it. */
+static hm_status place(struct hm *hm, uint64_t addr, uint64_t size, bool top_down,
+                       uint64_t *base, uint64_t *end)
+{
+	if (addr) {
+		*base = addr & ~(uint64_t)(GRANULE - 1);
+		*end = page_up(addr + size);
+		return resv_range_free(&hm->resv, *base, *end) ? HM_OK : HM_CONFLICTING_ADDRESSES;
+	}
+	if (!resv_fit(&hm->resv, page_up(size), top_down, base))
+		return HM_NO_MEMORY;
+	*end = *base + page_up(size);
+	return HM_OK;
+}
+
+/* A new reservation (nothing committed).  addr and size were validated:
+ * inside the managed range, no wrap. */
+hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DWORD prot,
+                  uint32_t flags, struct resv **out)
+{
+	uint64_t base, end;
+	struct resv *r;
+	hm_status s = place(hm, addr, size, top_down, &base, &end);
+
+	if (s != HM_OK)
+		return s;
+	r = slab_alloc(&hm->nodes);
+	if (!r)
+		return HM_NO_MEMORY;
+	r->base = base;
+	r->end = end;
+	r->protect = prot;
+	r->flags = flags;
+	resv_insert(&hm->resv, r);
+	*out = r;
+	return HM_OK;
+}
+
+/* Decommits every page, then forgets the reservation.  Cannot fail. */
+void release(struct hm *hm, struct resv *r)
+{
+	decommit_range(hm, r->base, r->end);
+	resv_remove(&hm->resv, r);
+	slab_free(&hm->nodes, r);
+}

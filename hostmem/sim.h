@@ -1,0 +1,43 @@
+/*
+ * sim.h - the hosted twin: a manager over simulated physical RAM, with a
+ * software x86-64 MMU that walks the page tables hostmem builds, exactly as
+ * the CPU does (P, RW, NX, U/S, A/D, a TLB that only invalidation empties).
+ * Accesses go through that MMU; a fault goes to the same hostmem_fault the
+ * kernel's page-fault routine calls (demand-zero, guard pages).
+ *
+ * The twin manages the whole range [0x10000, 0x7FFFFFFF0000).  Its pointers
+ * are addresses in that simulated space, not in the host process: read and
+ * write them only through hm_sim_read / hm_sim_write / hm_sim_exec.
+ * Built into build/host/libhostmem.a by `make host`.  Thread-safe: one lock
+ * around every call.
+ */
+#ifndef HOSTMEM_SIM_H
+#define HOSTMEM_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hostmem.h"
+
+typedef struct hm_sim hm_sim;
+
+/* A twin with ram_bytes of simulated physical RAM (rounded down to pages;
+ * at least 1 MiB).  E_OUTOFMEMORY if the host cannot provide it. */
+HRESULT hm_sim_create(size_t ram_bytes, hm_sim **out);
+void hm_sim_destroy(hm_sim *sim);
+
+/* The twin's manager (borrowed: valid until hm_sim_destroy). */
+IHostMemoryManager *hm_sim_manager(hm_sim *sim);
+
+/* Each access acts as the CPU would and returns 0, STATUS_ACCESS_VIOLATION or
+ * STATUS_GUARD_PAGE_VIOLATION.  Bytes before a faulting page are transferred. */
+uint32_t hm_sim_read(hm_sim *sim, const void *va, void *buf, size_t len);
+uint32_t hm_sim_write(hm_sim *sim, void *va, const void *buf, size_t len);
+uint32_t hm_sim_exec(hm_sim *sim, const void *va);
+
+/* ---- for tests and tools */
+#define HM_SIM_DEBUG_FRAMES 0x1u   /* fill freed frames with a pattern, check it */
+HRESULT hm_sim_create_ex(size_t ram_bytes, unsigned flags, hm_sim **out);
+/* The host address of simulated physical address 0 (tests inspect frames). */
+uint8_t *hm_sim_ram(hm_sim *sim);
+
+#endif

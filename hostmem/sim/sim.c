@@ -1,0 +1,174 @@
+/*
+ * sim.c - the hosted twin's platform: RAM from the host's heap, the software
+ * MMU as the CPU, a mutex as the lock.  The only hostmem file that uses libc.
+ *
+ * An access loops like the CPU: translate; on a #PF ask hostmem_fault; if it
+ * resolved the fault (a demand-zero page got its frame, a stale TLB entry
+ * went away), translate again, otherwise the access raises the exception
+ * code.  A guard page therefore reports STATUS_GUARD_PAGE_VIOLATION once and
+ * the next access goes through, as on Windows.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostmem/sim.h"
+#include "hostmem/embed.h"
+#include "hostmem/sim/mmu.h"
+
+#define SIM_PAGE 4096u
+#define SIM_MAXPHYADDR 40
+
+struct hm_sim {
+	uint8_t *ram;
+	size_t ram_bytes;
+	struct hm_platform plat;
+	struct mmu mmu;
+	pthread_mutex_t lock;
+	IHostMemoryManager *mgr;
+	void *storage;
+};
+
+static void sim_flush_page(void *ctx, uint64_t va) { mmu_flush_page(&((hm_sim *)ctx)->mmu, va); }
+static void sim_flush_all(void *ctx) { mmu_flush_all(&((hm_sim *)ctx)->mmu); }
+static void sim_lock(void *ctx) { pthread_mutex_lock(&((hm_sim *)ctx)->lock); }
+static void sim_unlock(void *ctx) { pthread_mutex_unlock(&((hm_sim *)ctx)->lock); }
+static void sim_log(void *ctx, const char *line) { fprintf(stderr, "hostmem: %s\n", line); }
+
+__attribute__((noreturn)) static void sim_panic(void *ctx, const char *why)
+{
+	fprintf(stderr, "hostmem: PANIC: %s\n", why);
+	abort();
+}
+
+static HRESULT sim_start(hm_sim *sim, unsigned flags)
+{
+	struct phys_range ram = { SIM_PAGE, sim->ram_bytes };
+	HRESULT hr;
+
+	sim->plat = (struct hm_platform){
+		.phys_base = sim->ram, .tlb_flush_page = sim_flush_page,
+		.tlb_flush_all = sim_flush_all, .lock = sim_lock, .unlock = sim_unlock,
+		.log = sim_log, .panic = sim_panic, .ctx = sim,
+	};
+	hr = hostmem_init(sim->storage, &sim->plat, &ram, 1, 0,
+	                  (flags & HM_SIM_DEBUG_FRAMES) ? FRAMES_DEBUG : 0, &sim->mgr);
+	if (hr == S_OK)
+		mmu_init(&sim->mmu, &sim->plat, hostmem_root(sim->mgr), SIM_MAXPHYADDR);
+	return hr;
+}
+
+HRESULT hm_sim_create_ex(size_t ram_bytes, unsigned flags, hm_sim **out)
+{
+	hm_sim *sim;
+	HRESULT hr;
+
+	if (!out)
+		return E_POINTER;
+	*out = NULL;
+	ram_bytes &= ~(size_t)(SIM_PAGE - 1);
+	if (ram_bytes < (1u << 20) || ram_bytes > (1ull << SIM_MAXPHYADDR))
+		return E_INVALIDARG;
+	sim = calloc(1, sizeof(*sim));
+	if (!sim)
+		return E_OUTOFMEMORY;
+	sim->ram_bytes = ram_bytes;
+	sim->ram = aligned_alloc(SIM_PAGE, ram_bytes);
+	sim->storage = aligned_alloc(16, hostmem_storage_size());
+	pthread_mutex_init(&sim->lock, NULL);
+	hr = sim->ram && sim->storage ? sim_start(sim, flags) : E_OUTOFMEMORY;
+	if (hr != S_OK) {
+		hm_sim_destroy(sim);
+		return hr;
+	}
+	*out = sim;
+	return S_OK;
+}
+
+HRESULT hm_sim_create(size_t ram_bytes, hm_sim **out)
+{
+	return hm_sim_create_ex(ram_bytes, 0, out);
+}
+
+void hm_sim_destroy(hm_sim *sim)
+{
+	if (!sim)
+		return;
+	pthread_mutex_destroy(&sim->lock);
+	free(sim->storage);
+	free(sim->ram);
+	free(sim);
+}
+
+IHostMemoryManager *hm_sim_manager(hm_sim *sim) { return sim->mgr; }
+uint8_t *hm_sim_ram(hm_sim *sim) { return sim->ram; }
+
+/* Translates va for one access, taking faults through hostmem like the CPU.
+ * A resolved fault is retried; two in a row on one access would mean hostmem
+ * says "resolved" without changing anything. */
+static uint32_t translate(hm_sim *sim, uint64_t va, enum mmu_kind kind, uint8_t **host)
+{
+	uint64_t pa;
+	uint32_t err, code;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		sim_lock(sim);
+		err = mmu_access(&sim->mmu, va, kind, &pa);
+		sim_unlock(sim);
+		if (err == 0) {
+			*host = sim->ram + pa;
+			return 0;
+		}
+		if (err == MMU_GP)
+			return STATUS_ACCESS_VIOLATION;
+		code = hostmem_fault(sim->mgr, va, err);
+		if (code)
+			return code;
+	}
+	sim_panic(sim, "a fault hostmem resolved keeps faulting");
+	return STATUS_ACCESS_VIOLATION;
+}
+
+/* Copies len bytes between the host buffer and simulated memory, one page
+ * at a time, stopping at the first fault. */
+static uint32_t copy(hm_sim *sim, uint64_t va, uint8_t *buf, size_t len, bool write)
+{
+	uint8_t *host;
+	uint32_t code;
+	size_t n;
+
+	while (len) {
+		n = SIM_PAGE - (va & (SIM_PAGE - 1));
+		if (n > len)
+			n = len;
+		code = translate(sim, va, write ? MMU_WRITE : MMU_READ, &host);
+		if (code)
+			return code;
+		if (write)
+			memcpy(host, buf, n);
+		else
+			memcpy(buf, host, n);
+		va += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+uint32_t hm_sim_read(hm_sim *sim, const void *va, void *buf, size_t len)
+{
+	return copy(sim, (uint64_t)(uintptr_t)va, buf, len, false);
+}
+
+uint32_t hm_sim_write(hm_sim *sim, void *va, const void *buf, size_t len)
+{
+	return copy(sim, (uint64_t)(uintptr_t)va, (uint8_t *)buf, len, true);
+}
+
+uint32_t hm_sim_exec(hm_sim *sim, const void *va)
+{
+	uint8_t *host;
+
+	return translate(sim, (uint64_t)(uintptr_t)va, MMU_EXEC, &host);
+}

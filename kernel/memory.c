@@ -1,0 +1,75 @@
+/*
+ * The kernel as hostmem's platform.  Physical memory is reached through the
+ * loader's direct map; TLB invalidation is invlpg or a CR3 reload; the lock
+ * is a flag, because the kernel runs on one CPU with interrupts off, so the
+ * only way to re-enter hostmem is a page fault taken while hostmem itself
+ * touches managed memory, which would be a bug: it panics instead of
+ * deadlocking.
+ */
+#include "memory.h"
+#include "boot.h"
+#include "console.h"
+#include "cpu.h"
+#include "panic.h"
+#include "hostmem/embed.h"
+
+static IHostMemoryManager *manager;
+static int locked;
+static uint8_t storage[4096] __attribute__((aligned(64)));
+static struct phys_range ranges[MAX_USABLE_RANGES];
+
+static void k_flush_page(void *ctx, uint64_t va) { invlpg(va); }
+static void k_flush_all(void *ctx) { flush_tlb(); }
+static void k_log(void *ctx, const char *line) { kprintf("hostmem: %s\n", line); }
+
+static void k_lock(void *ctx)
+{
+	if (locked++)
+		panic("hostmem re-entered while it holds its lock");
+}
+
+static void k_unlock(void *ctx) { locked--; }
+
+__attribute__((noreturn)) static void k_panic(void *ctx, const char *why)
+{
+	panic("hostmem: %s", why);
+}
+
+static const struct hm_platform platform = {
+	.phys_base = (uint8_t *)DIRECT_MAP_BASE,
+	.tlb_flush_page = k_flush_page, .tlb_flush_all = k_flush_all,
+	.lock = k_lock, .unlock = k_unlock, .log = k_log, .panic = k_panic,
+};
+
+void memory_init(int debug)
+{
+	struct hostmem_stats st;
+	HRESULT hr;
+
+	if (hostmem_storage_size() > sizeof(storage))
+		panic("memory: the manager needs %zu bytes of storage", hostmem_storage_size());
+	for (size_t i = 0; i < boot_nusable; i++)
+		ranges[i] = (struct phys_range){ boot_usable[i].base, boot_usable[i].end };
+	hr = hostmem_init(storage, &platform, ranges, boot_nusable, read_cr3() & ~0xFFFull,
+	                  debug ? FRAMES_DEBUG : 0, &manager);
+	if (hr != S_OK)
+		panic("memory: hostmem_init failed: %s (0x%08x)", hostmem_hresult_name(hr), (uint32_t)hr);
+	hostmem_get_stats(manager, &st);
+	kprintf("frames: total=%llu free=%llu reserved=%llu (4 KiB)\n",
+	        (unsigned long long)boot_mem.ram_pages, (unsigned long long)st.frames_free,
+	        (unsigned long long)(boot_mem.ram_pages - st.frames_free));
+	kprintf("commit: limit=%llu pages (%llu MiB)%s\n", (unsigned long long)st.commit_available,
+	        (unsigned long long)(st.commit_available >> 8), debug ? ", frame debug fill on" : "");
+}
+
+IHostMemoryManager *kernel_memory_manager(void)
+{
+	return manager;
+}
+
+uint32_t memory_fault(uint64_t va, uint32_t error)
+{
+	if (!manager)
+		return STATUS_ACCESS_VIOLATION;
+	return hostmem_fault(manager, va, error);
+}

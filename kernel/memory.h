@@ -1,0 +1,23 @@
+/* The kernel's memory manager: hostmem on the real MMU. */
+#ifndef KERNEL_MEMORY_H
+#define KERNEL_MEMORY_H
+
+#include <stdint.h>
+#include "hostmem/hostmem.h"
+
+/* Builds the manager from the boot memory map over the live page tables.
+ * debug: freed frames are pattern-filled and checked (the self tests). */
+void memory_init(int debug);
+
+/*
+ * The kernel's IHostMemoryManager: the documented way for kernel code (and
+ * hosting code built into the kernel) to reach the manager.  Borrowed: do not
+ * Release it.  NULL before memory_init.
+ */
+IHostMemoryManager *kernel_memory_manager(void);
+
+/* Called by the page-fault routine for lower-half addresses: 0 when hostmem
+ * resolved the fault, otherwise the exception code to raise. */
+uint32_t memory_fault(uint64_t va, uint32_t error);
+
+#endif
