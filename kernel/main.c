@@ -14,6 +14,7 @@
 #include "qemu.h"
 #include "serial.h"
 #include "memory.h"
+#include "demo.h"
 
 const struct bootinfo *boot_info;
 struct memmap_summary boot_mem;
@@ -151,6 +152,5 @@ void kmain(const struct bootinfo *bi)
 	crash_if_asked();
 	if (testing)
 		qemu_exit(ktest_run_all() ? EXIT_FAIL : EXIT_PASS);
-	kprintf("run: done\n");
-	qemu_exit(EXIT_PASS);
+	qemu_exit(demo_run() ? EXIT_FAIL : EXIT_PASS);
 }

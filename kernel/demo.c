@@ -1,0 +1,136 @@
+/*
+ * The run-mode tour: the contract on the real MMU, one step per line, each
+ * with what it returned (HRESULT by name, or the exception a touch raised)
+ * and whether that is what the contract says.  Ends with the address-space
+ * map and the counters, and leaves nothing behind.
+ */
+#include "demo.h"
+#include "console.h"
+#include "memory.h"
+#include "names.h"
+#include "recover.h"
+
+#define P 4096ull
+
+static int misses;
+
+static IHostMemoryManager *mgr(void) { return kernel_memory_manager(); }
+
+static void step(const char *what, HRESULT got, HRESULT want)
+{
+	kprintf("  %-58s -> %s%s\n", what, hostmem_hresult_name(got),
+	        got == want ? "" : "   (UNEXPECTED)");
+	misses += got != want;
+}
+
+static void touch(const char *what, uint32_t got, uint32_t want)
+{
+	kprintf("  %-58s -> %s%s\n", what, exception_name(got), got == want ? "" : "   (UNEXPECTED)");
+	misses += got != want;
+}
+
+static void counters(const char *when)
+{
+	struct hostmem_stats st;
+
+	hostmem_get_stats(mgr(), &st);
+	kprintf("  [%s] reservations=%llu committed=%llu untouched=%llu frames in use=%llu "
+	        "page tables=%llu free frames=%llu\n", when,
+	        (unsigned long long)st.reservations, (unsigned long long)st.commit_charge,
+	        (unsigned long long)st.commit_promised, (unsigned long long)st.frames_data,
+	        (unsigned long long)st.frames_tables, (unsigned long long)st.frames_free);
+}
+
+void demo_map(void)
+{
+	MEMORY_BASIC_INFORMATION m;
+	char prot[64], aprot[64];
+	uint64_t va = 0;
+	SIZE_T n;
+
+	kprintf("  %-18s %-14s %-11s %-28s %-18s %s\n", "BaseAddress", "RegionSize", "State",
+	        "Protect", "AllocationBase", "AllocationProtect");
+	while (va < HM_USER_LIMIT &&
+	       IHostMemoryManager_VirtualQuery(mgr(), (void *)va, &m, sizeof(m), &n) == S_OK) {
+		kprintf("  %p 0x%-12llx %-11s %-28s %p %s\n", m.BaseAddress,
+		        (unsigned long long)m.RegionSize, state_name(m.State),
+		        protect_name(m.Protect, prot, sizeof(prot)), m.AllocationBase,
+		        m.State == MEM_FREE ? "" : protect_name(m.AllocationProtect, aprot, sizeof(aprot)));
+		va = (uint64_t)m.BaseAddress + m.RegionSize;
+	}
+}
+
+static void tour_commit(uint8_t *base)
+{
+	void *p;
+
+	step("VirtualAlloc(base, 64 KiB, MEM_COMMIT, PAGE_READWRITE)",
+	     IHostMemoryManager_VirtualAlloc(mgr(), base, 16 * P, MEM_COMMIT, PAGE_READWRITE,
+	                                     eTaskCritical, &p), S_OK);
+	counters("committed, untouched");
+	for (int i = 0; i < 16; i++)
+		base[i * P] = (uint8_t)i;
+	kprintf("  wrote one byte in each of the 16 pages (first touch: demand-zero faults)\n");
+	counters("touched");
+}
+
+static void tour_faults(uint8_t *base)
+{
+	DWORD old;
+
+	step("VirtualProtect(base + 4 KiB, 4 KiB, PAGE_READONLY)",
+	     IHostMemoryManager_VirtualProtect(mgr(), base + P, P, PAGE_READONLY, &old), S_OK);
+	touch("write to the read-only page", try_write(base + P, 1, 0), STATUS_ACCESS_VIOLATION);
+	step("VirtualProtect(base + 8 KiB, 4 KiB, PAGE_READWRITE | PAGE_GUARD)",
+	     IHostMemoryManager_VirtualProtect(mgr(), base + 2 * P, P, PAGE_READWRITE | PAGE_GUARD,
+	                                       &old), S_OK);
+	touch("read the guard page", try_read(base + 2 * P, 0, 0), STATUS_GUARD_PAGE_VIOLATION);
+	touch("read it again: the guard is gone", try_read(base + 2 * P, 0, 0), 0);
+	touch("read a reserved page (base + 128 KiB)", try_read(base + 32 * P, 0, 0),
+	      STATUS_ACCESS_VIOLATION);
+	touch("execute from a PAGE_READWRITE page", try_exec(base, 0), STATUS_ACCESS_VIOLATION);
+}
+
+static void tour_errors(uint8_t *base)
+{
+	void *p;
+
+	step("VirtualAlloc(base + 64 KiB, 4 KiB, MEM_RESERVE, ...): overlaps",
+	     IHostMemoryManager_VirtualAlloc(mgr(), base + 16 * P, P, MEM_RESERVE, PAGE_READWRITE,
+	                                     eTaskCritical, &p), HRESULT_FROM_WIN32(ERROR_INVALID_ADDRESS));
+	step("VirtualAlloc(NULL, 4 KiB, MEM_COMMIT, PAGE_WRITECOPY)",
+	     IHostMemoryManager_VirtualAlloc(mgr(), 0, P, MEM_COMMIT, PAGE_WRITECOPY, eTaskCritical, &p),
+	     E_INVALIDARG);
+	step("VirtualFree(base + 4 KiB, 0, MEM_RELEASE): not the base",
+	     IHostMemoryManager_VirtualFree(mgr(), base + P, 0, MEM_RELEASE),
+	     HRESULT_FROM_WIN32(ERROR_INVALID_ADDRESS));
+}
+
+int demo_run(void)
+{
+	uint8_t *base;
+
+	misses = 0;
+	kprintf("\n== the contract on the real MMU\n");
+	counters("start");
+	step("VirtualAlloc(NULL, 256 KiB, MEM_RESERVE, PAGE_READWRITE)",
+	     IHostMemoryManager_VirtualAlloc(mgr(), 0, 64 * P, MEM_RESERVE, PAGE_READWRITE,
+	                                     eTaskCritical, (void **)&base), S_OK);
+	kprintf("  base = %p\n", base);
+	tour_commit(base);
+	tour_faults(base);
+	tour_errors(base);
+	kprintf("\n== the address space (VirtualQuery walk)\n");
+	demo_map();
+	kprintf("\n== giving it back\n");
+	step("VirtualFree(base, 64 KiB, MEM_DECOMMIT)",
+	     IHostMemoryManager_VirtualFree(mgr(), base, 16 * P, MEM_DECOMMIT), S_OK);
+	counters("decommitted");
+	step("VirtualFree(base, 0, MEM_RELEASE)", IHostMemoryManager_VirtualFree(mgr(), base, 0, MEM_RELEASE), S_OK);
+	step("VirtualFree(base, 0, MEM_RELEASE) again",
+	     IHostMemoryManager_VirtualFree(mgr(), base, 0, MEM_RELEASE), HOST_E_INVALIDOPERATION);
+	counters("released");
+	kprintf("\ndemo: %s\n", misses ? "some steps did not do what the contract says" :
+	                                 "every step did what the contract says");
+	return misses;
+}
