@@ -155,4 +155,7 @@ debug: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
 clean:
 	rm -rf $(BUILD)
 
+# Targets owned by a part of the test tree (fuzzing, benchmarks, ...).
+include $(wildcard tests/*/rules.mk)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

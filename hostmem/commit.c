@@ -78,7 +78,7 @@ hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 
 	count_pages(hm, va, end, &committed, &promised);
 	fresh = npages - committed;
-	if (!frames_promise(&hm->frames, fresh))
+	if (!pressure_allows(hm, fresh) || !frames_promise(&hm->frames, fresh))
 		return HM_COMMITMENT_LIMIT;
 	tlb_gather_init(&g, &hm->frames);
 	if (pt_prepare(&hm->pt, va, npages, &g) != PT_OK) {

@@ -11,7 +11,11 @@
  *   protect.c   VirtualProtect.   query.c  VirtualQuery.
  *   reserve.c   reservations: placement, the node slab, release.
  *   commit.c    page state changes with the commit charge.
+ *   pressure.c  availability, critical-level watermarks, notification level.
+ *   vaspace.c   address space the runtime takes outside VirtualAlloc.
  *   fault.c     what a page fault on managed memory means.
+ *   malloc.c    IHostMalloc on top of VirtualAlloc.
+ *   watch.c     GetWriteWatch / ResetWriteWatch on the dirty bits.
  *
  * Commit accounting (strict, no overcommit).  Every committed page is either
  * resident (its PTE holds a frame) or promised (demand-zero: a frame is owed
@@ -48,6 +52,9 @@
 static inline uint64_t page_down(uint64_t va) { return va & ~(uint64_t)(PAGE - 1); }
 static inline uint64_t page_up(uint64_t va)   { return (va + PAGE - 1) & ~(uint64_t)(PAGE - 1); }
 
+/* Size of the objects of hm->meta (malloc.c's bookkeeping). */
+#define HM_META_OBJECT 192
+
 /* Verify after every operation: off (production), or everything (tests). */
 enum hm_verify_mode { HM_VERIFY_OFF, HM_VERIFY_EACH };
 
@@ -58,7 +65,11 @@ struct hm {
 	struct pagetable pt;
 	struct resv_tree resv;
 	struct slab nodes;               /* struct resv nodes */
+	struct slab meta;                /* IHostMalloc objects, chunks, records */
 	size_t charge;                   /* committed pages */
+	EMemoryCriticalLevel level;      /* of the allocation in progress (pressure.c) */
+	EMemoryAvailable notified;       /* the level last reported */
+	ICLRMemoryNotificationCallback *callback;   /* holds a reference */
 	uint32_t refs;
 	enum hm_verify_mode verify;
 	bool dead;                       /* a verify failed: every call is refused */
@@ -95,6 +106,26 @@ void count_pages(struct hm *hm, uint64_t va, uint64_t end, size_t *committed, si
 /* The PTE of va, and *span: how far from va that value holds for sure (one
  * page, or to the end of a missing table's reach). */
 uint64_t pte_at(struct hm *hm, uint64_t va, uint64_t *span);
+
+/* malloc.c: CreateMalloc. */
+HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out);
+
+/* manager.c: every public call is hm_enter (lock; false if dead), the
+ * work, hm_leave (verify in tests, unlock, notify, status -> HRESULT). */
+bool hm_enter(struct hm *hm);
+HRESULT hm_leave(struct hm *hm, hm_status s);
+bool hm_same_iid(REFIID a, REFIID b);
+
+/* vaspace.c: NeedsVirtualAddressSpace / Acquired / Released. */
+hm_status vm_needs_space(struct hm *hm, uint64_t start, uint64_t size);
+hm_status vm_acquired_space(struct hm *hm, uint64_t start, uint64_t size);
+hm_status vm_released_space(struct hm *hm, uint64_t start);
+
+/* pressure.c: availability, critical-level watermarks, notification level. */
+size_t pressure_available(const struct hm *hm);
+bool pressure_allows(const struct hm *hm, size_t pages);
+DWORD pressure_load(const struct hm *hm);
+EMemoryAvailable pressure_level(const struct hm *hm);
 
 /* fault.c: 0 when the access may be retried, else the exception code. */
 uint32_t hm_fault_locked(struct hm *hm, uint64_t va, uint32_t error);

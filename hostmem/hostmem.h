@@ -215,6 +215,12 @@ HRESULT hostmem_get_write_watch(IHostMemoryManager *m, DWORD dwFlags, void *base
 HRESULT hostmem_reset_write_watch(IHostMemoryManager *m, void *base, SIZE_T size);
 SIZE_T  hostmem_large_page_minimum(void);
 
+/* The blocks an IHostMalloc handed out through DebugAlloc and not yet freed:
+ * *count of them, each reported (when report is not NULL) with its size and
+ * the file and line DebugAlloc was given. */
+typedef void (*hostmem_leak_fn)(void *ctx, void *p, SIZE_T size, const char *file, int line);
+HRESULT hostmem_malloc_leaks(IHostMalloc *m, hostmem_leak_fn report, void *ctx, SIZE_T *count);
+
 /* Counters of one manager, in 4 KiB pages unless named otherwise. */
 struct hostmem_stats {
 	uint64_t frames_usable;      /* physical frames the manager was given */

@@ -25,7 +25,7 @@ const IID IID_IHostMalloc = { 0x1831991C, 0xCC53, 0x4A31,
 const IID IID_ICLRMemoryNotificationCallback = { 0x47EB8E57, 0x0846, 0x4546,
 	{ 0xAF, 0x76, 0x6F, 0x42, 0xFC, 0xFC, 0x26, 0x49 } };
 
-static bool same_iid(REFIID a, REFIID b)
+bool hm_same_iid(REFIID a, REFIID b)
 {
 	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
 
@@ -35,8 +35,21 @@ static bool same_iid(REFIID a, REFIID b)
 	return true;
 }
 
+/* From now on every call is refused: the process cannot go on (a failed
+ * process-critical allocation) or the manager cannot be trusted (verify). */
+static void die(struct hm *hm, const char *why)
+{
+	size_t i;
+
+	for (i = 0; why[i] && i + 1 < sizeof(hm->why); i++)
+		hm->why[i] = why[i];
+	hm->why[i] = '\0';
+	hm->dead = true;
+	hm->plat->log(hm->plat->ctx, hm->why);
+}
+
 /* Takes the lock; false (lock not held) when the manager is dead. */
-static bool enter(struct hm *hm)
+bool hm_enter(struct hm *hm)
 {
 	hm->plat->lock(hm->plat->ctx);
 	if (!hm->dead)
@@ -45,14 +58,40 @@ static bool enter(struct hm *hm)
 	return false;
 }
 
-static HRESULT leave(struct hm *hm, hm_status s)
+/* A change of the memory level to report once the lock is dropped. */
+struct notice {
+	ICLRMemoryNotificationCallback *cb;
+	EMemoryAvailable level;
+};
+
+/* Verifies (in tests), notes a level change, drops the lock, then tells the
+ * callback: it runs without our lock, so it may call back into the manager.
+ * Its reference is taken under the lock, so a concurrent re-registration
+ * cannot free it under us. */
+HRESULT hm_leave(struct hm *hm, hm_status s)
 {
-	if (hm->verify == HM_VERIFY_EACH && !verify_manager(hm, hm->why, sizeof(hm->why))) {
-		hm->dead = true;
-		hm->plat->log(hm->plat->ctx, hm->why);
-		s = HM_CORRUPT;
+	struct notice n = { 0, eMemoryAvailableNeutral };
+
+	if (!hm->dead && hm->verify == HM_VERIFY_EACH) {
+		char why[sizeof(hm->why)];
+
+		if (!verify_manager(hm, why, sizeof(why))) {
+			die(hm, why);
+			s = HM_CORRUPT;
+		}
+	}
+	n.level = pressure_level(hm);
+	if (n.level != hm->notified) {
+		hm->notified = n.level;
+		n.cb = hm->callback;
+		if (n.cb)
+			ICLRMemoryNotificationCallback_AddRef(n.cb);
 	}
 	hm->plat->unlock(hm->plat->ctx);
+	if (n.cb) {
+		ICLRMemoryNotificationCallback_OnMemoryNotification(n.cb, n.level);
+		ICLRMemoryNotificationCallback_Release(n.cb);
+	}
 	return hm_status_hresult(s);
 }
 
@@ -67,7 +106,7 @@ static HRESULT mgr_QueryInterface(IHostMemoryManager *This, REFIID riid, void **
 		return E_POINTER;
 	if (hm_of(This)->dead)
 		return HOST_E_CLRNOTAVAILABLE;
-	if (!same_iid(riid, &IID_IUnknown) && !same_iid(riid, &IID_IHostMemoryManager))
+	if (!hm_same_iid(riid, &IID_IUnknown) && !hm_same_iid(riid, &IID_IHostMemoryManager))
 		return E_NOINTERFACE;
 	This->lpVtbl->AddRef(This);
 	*ppv = This;
@@ -101,14 +140,19 @@ static HRESULT mgr_VirtualAlloc(IHostMemoryManager *This, void *pAddress, SIZE_T
 
 	if (ppMem)
 		*ppMem = 0;
-	if (!enter(hm))
+	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
-	if ((uint32_t)dwCriticalLevel > eProcessCritical)
+	if ((uint32_t)dwCriticalLevel > eProcessCritical) {
 		s = HM_INVALID_PARAMETER;
-	else
+	} else {
+		hm->level = dwCriticalLevel;
 		s = vm_alloc(hm, (uint64_t)(uintptr_t)pAddress, dwSize, flAllocationType,
 		             flProtect, ppMem ? &base : 0);
-	hr = leave(hm, s);
+		hm->level = eTaskCritical;
+	}
+	if (dwCriticalLevel == eProcessCritical && (s == HM_NO_MEMORY || s == HM_COMMITMENT_LIMIT))
+		die(hm, "a process-critical allocation failed");
+	hr = hm_leave(hm, s);
 	if (hr == S_OK)
 		*ppMem = (void *)(uintptr_t)base;
 	return hr;
@@ -119,9 +163,9 @@ static HRESULT mgr_VirtualFree(IHostMemoryManager *This, LPVOID lpAddress, SIZE_
 {
 	struct hm *hm = hm_of(This);
 
-	if (!enter(hm))
+	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
-	return leave(hm, vm_free(hm, (uint64_t)(uintptr_t)lpAddress, dwSize, dwFreeType));
+	return hm_leave(hm, vm_free(hm, (uint64_t)(uintptr_t)lpAddress, dwSize, dwFreeType));
 }
 
 static HRESULT mgr_VirtualQuery(IHostMemoryManager *This, void *lpAddress, void *lpBuffer,
@@ -132,7 +176,7 @@ static HRESULT mgr_VirtualQuery(IHostMemoryManager *This, void *lpAddress, void 
 	hm_status s;
 	HRESULT hr;
 
-	if (!enter(hm))
+	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
 	if ((uint64_t)(uintptr_t)lpAddress >= VA_LIMIT)
 		s = HM_INVALID_PARAMETER;
@@ -142,7 +186,7 @@ static HRESULT mgr_VirtualQuery(IHostMemoryManager *This, void *lpAddress, void 
 		s = HM_BAD_POINTER;
 	else
 		s = vm_query(hm, (uint64_t)(uintptr_t)lpAddress, &mbi);
-	hr = leave(hm, s);
+	hr = hm_leave(hm, s);
 	if (hr == S_OK) {
 		*(MEMORY_BASIC_INFORMATION *)lpBuffer = mbi;
 		*pResult = sizeof(mbi);
@@ -157,9 +201,9 @@ static HRESULT mgr_VirtualProtect(IHostMemoryManager *This, void *lpAddress, SIZ
 	DWORD old = 0;
 	HRESULT hr;
 
-	if (!enter(hm))
+	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
-	hr = leave(hm, vm_protect(hm, (uint64_t)(uintptr_t)lpAddress, dwSize, flNewProtect,
+	hr = hm_leave(hm, vm_protect(hm, (uint64_t)(uintptr_t)lpAddress, dwSize, flNewProtect,
 	                          pflOldProtect ? &old : 0));
 	if (hr == S_OK)
 		*pflOldProtect = old;
@@ -172,45 +216,69 @@ static HRESULT mgr_GetMemoryLoad(IHostMemoryManager *This, DWORD *pMemoryLoad,
                                  SIZE_T *pAvailableBytes)
 {
 	struct hm *hm = hm_of(This);
-	uint64_t usable, avail;
 
 	if (!pMemoryLoad || !pAvailableBytes)
 		return E_POINTER;
-	if (!enter(hm))
+	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
-	usable = hm->frames.usable;
-	avail = frames_available(&hm->frames);
-	*pMemoryLoad = usable ? (DWORD)((usable - avail) * 100 / usable) : 100;
-	*pAvailableBytes = avail * PAGE;
-	return leave(hm, HM_OK);
+	*pMemoryLoad = pressure_load(hm);
+	*pAvailableBytes = pressure_available(hm) * PAGE;
+	return hm_leave(hm, HM_OK);
 }
 
 static HRESULT mgr_CreateMalloc(IHostMemoryManager *This, DWORD dwMallocType, IHostMalloc **ppMalloc)
 {
-	if (ppMalloc)
-		*ppMalloc = 0;
-	return E_NOTIMPL;
+	return hmalloc_create(hm_of(This), dwMallocType, ppMalloc);
 }
 
+/* Replaces the callback (NULL unregisters).  AddRef and Release of the
+ * callbacks happen outside our lock. */
 static HRESULT mgr_RegisterMemoryNotificationCallback(IHostMemoryManager *This,
                                                       ICLRMemoryNotificationCallback *pCallback)
 {
-	return E_NOTIMPL;
+	struct hm *hm = hm_of(This);
+	ICLRMemoryNotificationCallback *old;
+
+	if (pCallback)
+		ICLRMemoryNotificationCallback_AddRef(pCallback);
+	if (!hm_enter(hm)) {
+		if (pCallback)
+			ICLRMemoryNotificationCallback_Release(pCallback);
+		return HOST_E_CLRNOTAVAILABLE;
+	}
+	old = hm->callback;
+	hm->callback = pCallback;
+	hm->plat->unlock(hm->plat->ctx);
+	if (old)
+		ICLRMemoryNotificationCallback_Release(old);
+	return S_OK;
 }
 
 static HRESULT mgr_NeedsVirtualAddressSpace(IHostMemoryManager *This, LPVOID startAddress, SIZE_T size)
 {
-	return E_NOTIMPL;
+	struct hm *hm = hm_of(This);
+
+	if (!hm_enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	return hm_leave(hm, vm_needs_space(hm, (uint64_t)(uintptr_t)startAddress, size));
 }
 
 static HRESULT mgr_AcquiredVirtualAddressSpace(IHostMemoryManager *This, LPVOID startAddress, SIZE_T size)
 {
-	return E_NOTIMPL;
+	struct hm *hm = hm_of(This);
+
+	if (!hm_enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	return hm_leave(hm, vm_acquired_space(hm, (uint64_t)(uintptr_t)startAddress, size));
 }
 
 static HRESULT mgr_ReleasedVirtualAddressSpace(IHostMemoryManager *This, LPVOID startAddress)
 {
-	return E_NOTIMPL;
+	struct hm *hm = hm_of(This);
+
+	if (!hm_enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	return hm_leave(hm, vm_released_space(hm, (uint64_t)(uintptr_t)startAddress));
 }
 
 static const IHostMemoryManagerVtbl vtbl = {
@@ -245,6 +313,8 @@ hm_status hm_init(struct hm *hm, const struct hm_platform *plat,
 		return root ? HM_INVALID_PARAMETER : HM_NO_MEMORY;
 	resv_tree_init(&hm->resv, VA_MIN, VA_LIMIT);
 	slab_init(&hm->nodes, &hm->frames, plat->phys_base, sizeof(struct resv));
+	slab_init(&hm->meta, &hm->frames, plat->phys_base, HM_META_OBJECT);
+	hm->notified = pressure_level(hm);
 	return HM_OK;
 }
 
@@ -277,10 +347,10 @@ uint32_t hostmem_fault(IHostMemoryManager *m, uint64_t va, uint32_t error)
 	struct hm *hm = hm_of(m);
 	uint32_t code;
 
-	if (!enter(hm))
+	if (!hm_enter(hm))
 		return STATUS_ACCESS_VIOLATION;
 	code = hm_fault_locked(hm, va, error);
-	leave(hm, HM_OK);
+	hm_leave(hm, HM_OK);
 	return code;
 }
 
@@ -306,14 +376,14 @@ HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st)
 
 	if (!st)
 		return E_POINTER;
-	if (!enter(hm))
+	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
 	*st = (struct hostmem_stats){
 		.frames_usable = fr->usable, .frames_free = fr->nfree, .frames_zeroed = fr->nzeroed,
 		.frames_data = fr->used[FRAME_DATA], .frames_tables = pt_tables(&hm->pt),
 		.frames_meta = fr->used[FRAME_META], .reservations = hm->resv.count,
 		.commit_charge = hm->charge, .commit_promised = fr->promised,
-		.commit_available = frames_available(fr),
+		.commit_available = pressure_available(hm),
 	};
 	hm->plat->unlock(hm->plat->ctx);
 	return S_OK;
@@ -326,9 +396,11 @@ HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
 
 	if (!why || !len)
 		return E_POINTER;
-	if (!enter(hm))
+	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
 	ok = verify_manager(hm, why, len);
+	if (!ok)
+		die(hm, why);
 	hm->plat->unlock(hm->plat->ctx);
 	return ok ? S_OK : E_FAIL;
 }

@@ -23,6 +23,13 @@
  *
  *   C (bit 9, ignored by the CPU)  PTE_COMMITTED: set in every committed leaf,
  *        present or not, so "committed" is one bit test.
+ *   sw (bits 10, 11, ignored by the CPU)
+ *        W (10) PTE_WRITTEN: the page was written since the last write-watch
+ *          reset.  The CPU's D bit says so while the page is present; when it
+ *          stops being present (NOACCESS, GUARD) D is folded into W, so the
+ *          write is not forgotten.  A page is dirty when D or W is set.
+ *        X (11) PTE_DISCARDED: in a demand-zero PTE only: MEM_RESET threw the
+ *          contents away, which MEM_RESET_UNDO must report.
  *   base (52..54) + mod (55..56), ignored by the CPU in present entries and
  *        with the rest of a non-present one: the exact Win32 protection, so
  *        VirtualQuery reads back what VirtualProtect wrote.
@@ -64,6 +71,8 @@
 #define PTE_PS         (1ull << 7)
 #define PTE_G          (1ull << 8)
 #define PTE_COMMITTED  (1ull << 9)
+#define PTE_WRITTEN    (1ull << 10)  /* written since the last write-watch reset */
+#define PTE_DISCARDED  (1ull << 11)  /* demand-zero because MEM_RESET dropped the data */
 #define PTE_NX         (1ull << 63)
 
 #define PTE_FRAME_MASK  0x000FFFFFFFFFF000ull  /* bits 12..51 */
@@ -209,11 +218,19 @@ static inline uint64_t pte_make_committed(uint64_t pa, uint32_t prot)
  * dirty survive while it stays present. */
 static inline uint64_t pte_reprotect(uint64_t pte, uint32_t prot)
 {
-	uint64_t n = pte_make_committed(pte_frame(pte), prot);
+	uint64_t n = pte_make_committed(pte_frame(pte), prot) | (pte & PTE_WRITTEN);
 
 	if (n & PTE_P)
 		n |= pte & (PTE_A | PTE_D);
+	else if (pte & PTE_D)
+		n |= PTE_WRITTEN;
 	return n;
+}
+
+/* Written since the last write-watch reset (present or not). */
+static inline bool pte_is_dirty(uint64_t pte)
+{
+	return (pte & (PTE_D | PTE_WRITTEN)) != 0;
 }
 
 /* An entry pointing at a lower-level page table. */

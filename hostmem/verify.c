@@ -247,7 +247,13 @@ static bool check_leaf(struct walk *w, uint64_t e, uint64_t va)
 	if (s != PTE_PRESENT && pte_hw_bits(prot) && pte_frame(e))
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: parked under accessible protection 0x%x",
 		            (ull)va, (ull)e, prot);
-	if (e & ~(known | (s == PTE_PRESENT ? PTE_HW_MASK | PTE_A | PTE_D : 0)))
+	if (s == PTE_PRESENT)
+		known |= PTE_HW_MASK | PTE_A | PTE_D | PTE_WRITTEN;
+	else if (s == PTE_PARKED)
+		known |= PTE_WRITTEN;
+	else
+		known |= PTE_DISCARDED;
+	if (e & ~known)
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: stray bits", (ull)va, (ull)e);
 	if (s == PTE_PRESENT || s == PTE_PARKED)
 		return claim(w, pte_frame(e), FRAME_DATA, 0, va, "pte");
@@ -439,8 +445,12 @@ static bool leaf_in_resv(void *ctx, uint64_t va, uint64_t e, uint64_t pages)
 
 	if (va < VA_MIN || va + pages * PAGE > VA_LIMIT)
 		return fail(c->r, "pte 0x%llx at va 0x%llx: outside the managed range", (ull)e, (ull)va);
-	if (!resv_find(&c->hm->resv, va) || !resv_find(&c->hm->resv, va + (pages - 1) * PAGE))
+	const struct resv *first = resv_find(&c->hm->resv, va);
+
+	if (!first || first != resv_find(&c->hm->resv, va + (pages - 1) * PAGE))
 		return fail(c->r, "pte 0x%llx at va 0x%llx: in no reservation", (ull)e, (ull)va);
+	if (first->flags & RESV_F_ACQUIRED)
+		return fail(c->r, "pte 0x%llx at va 0x%llx: in space the runtime acquired", (ull)e, (ull)va);
 	return true;
 }
 

@@ -13,7 +13,8 @@
 #
 # Environment: BUILD (build), RAM_MB (256), TIMEOUT seconds (120),
 # DEBUG_MODE (test: what the kernel runs under `make debug`; or run),
-# KERNEL (build/kernel.elf), QUIET=1 to print only the verdict.
+# KERNEL (build/kernel.elf), QUIET=1 to print only the verdict,
+# QEMU_EXTRA (more QEMU options, e.g. "-icount shift=0,sleep=off").
 set -uo pipefail
 BUILD=${BUILD:-build}
 RAM_MB=${RAM_MB:-256}
@@ -40,7 +41,7 @@ qemu=(qemu-system-x86_64 -machine q35 -cpu max -m "${RAM_MB}M" -nodefaults
       -drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE"
       -drive "if=pflash,format=raw,file=$vars"
       -drive "format=raw,file=$img"
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-})
 
 if [ "$mode" = debug ]; then
   echo "QEMU is waiting for gdb on localhost:1234. In another terminal:"

@@ -1,0 +1,83 @@
+/*
+ * pressure.c - how much memory is left, who may still have it, and telling
+ * the runtime when that changes.
+ *
+ * Everything is measured in pages of commit availability,
+ *     available = free frames - frames promised to untouched commits,
+ * the number a new commit can still take (hm.h, "Commit accounting").  Page
+ * tables and metadata draw on the same frames, so they lower it too.
+ *
+ * Critical levels (VirtualAlloc's dwCriticalLevel, IHostMalloc::Alloc's
+ * eCriticalLevel) are watermarks on what a commit must leave behind:
+ *     eTaskCritical       may not take available below usable / 8
+ *     eAppDomainCritical  may not take it below usable / 32
+ *     eProcessCritical    may take everything
+ * so under pressure task-critical requests fail first, app-domain-critical
+ * ones next, and the last usable/32 pages are a reserve only process-critical
+ * requests reach.  A process-critical request that still fails for lack of
+ * memory leaves the process unable to go on: the manager becomes unusable
+ * (manager.c), as the interface requires.
+ *
+ * Notifications: the level reported to ICLRMemoryNotificationCallback is a
+ * function of available / usable with hysteresis, so a workload hovering at a
+ * threshold does not make it chatter:
+ *     Low      entered below 10 %, left at 15 % or more
+ *     High     entered above 50 %, left at 45 % or less
+ *     Neutral  otherwise
+ * The manager computes the level under its lock at the end of each call and
+ * calls the callback after dropping the lock (manager.c), only on a change.
+ */
+#include "hm.h"
+
+size_t pressure_available(const struct hm *hm)
+{
+	return frames_available(&hm->frames);
+}
+
+static size_t floor_for(const struct hm *hm, EMemoryCriticalLevel level)
+{
+	switch (level) {
+	case eTaskCritical:      return hm->frames.usable / 8;
+	case eAppDomainCritical: return hm->frames.usable / 32;
+	default:                 return 0;
+	}
+}
+
+bool pressure_allows(const struct hm *hm, size_t pages)
+{
+	size_t avail = pressure_available(hm);
+
+	return pages <= avail && avail - pages >= floor_for(hm, hm->level);
+}
+
+DWORD pressure_load(const struct hm *hm)
+{
+	size_t usable = hm->frames.usable, avail = pressure_available(hm);
+
+	return usable ? (DWORD)((usable - avail) * 100 / usable) : 100;
+}
+
+/* The level for the current availability, given the last one reported. */
+EMemoryAvailable pressure_level(const struct hm *hm)
+{
+	size_t usable = hm->frames.usable ? hm->frames.usable : 1;
+	size_t pct = pressure_available(hm) * 100 / usable;
+
+	switch (hm->notified) {
+	case eMemoryAvailableLow:
+		if (pct < 15)
+			return eMemoryAvailableLow;
+		break;
+	case eMemoryAvailableHigh:
+		if (pct > 45)
+			return eMemoryAvailableHigh;
+		break;
+	default:
+		break;
+	}
+	if (pct < 10)
+		return eMemoryAvailableLow;
+	if (pct > 50)
+		return eMemoryAvailableHigh;
+	return eMemoryAvailableNeutral;
+}
