@@ -113,7 +113,9 @@ void decommit_range(struct hm *hm, uint64_t va, uint64_t end)
 }
 
 /* Resident pages become demand-zero again: the frame goes back, the page
- * stays committed with its protection, and a promise replaces the frame. */
+ * stays committed with its protection, a promise replaces the frame, and the
+ * PTE remembers the loss for MEM_RESET_UNDO.  2 MiB pages are left alone:
+ * they are never taken apart. */
 void reset_range(struct hm *hm, uint64_t va, uint64_t end)
 {
 	struct tlb_gather g;
@@ -123,12 +125,56 @@ void reset_range(struct hm *hm, uint64_t va, uint64_t end)
 	tlb_gather_init(&g, &hm->frames);
 	for (; va < end; va += span) {
 		e = pte_at(hm, va, &span);
-		if (!pte_is_present(e) && !pte_is_parked(e))
+		if (span != PAGE || (!pte_is_present(e) && !pte_is_parked(e)))
 			continue;
-		pt_write(&hm->pt, va, 1, pte_make_demand_zero(pte_prot(e)), &g);
+		pt_write(&hm->pt, va, 1, pte_make_demand_zero(pte_prot(e)) | PTE_DISCARDED, &g);
 		discarded++;
 	}
 	tlb_finish(&g);
 	/* The frames are free again, so the promise always fits. */
 	frames_promise(&hm->frames, discarded);
+}
+
+/* MEM_RESET_UNDO: true when no page of the range lost its contents to
+ * MEM_RESET.  Either way the marks go: from now on those pages are simply
+ * committed pages that read zero, which the caller has been told. */
+bool undo_reset(struct hm *hm, uint64_t va, uint64_t end)
+{
+	uint64_t span, *e;
+	bool intact = true;
+
+	for (; va < end; va += span) {
+		pte_at(hm, va, &span);
+		if (span != PAGE)
+			continue;
+		e = pt_walk(&hm->pt, va, 0);
+		if (*e & PTE_DISCARDED) {
+			*e &= ~PTE_DISCARDED;
+			intact = false;
+		}
+	}
+	return intact;
+}
+
+/* Large pages: every 2 MiB of [va, end) gets its frame now (so no promise),
+ * or none does. */
+hm_status commit_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+{
+	size_t npages = (end - va) / PAGE;
+	struct tlb_gather g;
+	uint64_t p;
+
+	if (!pressure_allows(hm, npages))
+		return HM_COMMITMENT_LIMIT;
+	tlb_gather_init(&g, &hm->frames);
+	for (p = va; p < end; p += HM_LARGE_PAGE)
+		if (pt_map_large(&hm->pt, p, prot, &g) != PT_OK)
+			break;
+	if (p < end && p > va)
+		pt_unmap(&hm->pt, va, (p - va) / PAGE, &g, 0);
+	tlb_finish(&g);
+	if (p < end)
+		return HM_NO_MEMORY;
+	hm->charge += npages;
+	return HM_OK;
 }

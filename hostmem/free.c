@@ -42,8 +42,8 @@ hm_status vm_free(struct hm *hm, uint64_t addr, uint64_t size, DWORD type)
 	r = resv_find(&hm->resv, page_down(addr));
 	if (!r || (r->flags & RESV_F_ACQUIRED))
 		return HM_NOT_OURS;
-	if (type == MEM_DECOMMIT)
-		return decommit(hm, r, addr, size);
+	if (type == MEM_DECOMMIT)   /* 2 MiB pages go only with their reservation */
+		return (r->flags & RESV_F_LARGE_PAGES) ? HM_INVALID_PARAMETER : decommit(hm, r, addr, size);
 	if (page_down(addr) != r->base)
 		return HM_FREE_VM_NOT_AT_BASE;
 	release(hm, r);

@@ -48,6 +48,7 @@
 #define GRANULE    HM_ALLOCATION_GRANULARITY
 #define VA_MIN     HM_USER_MIN
 #define VA_LIMIT   HM_USER_LIMIT
+#define HM_LARGE_PAGE 0x200000ull
 
 static inline uint64_t page_down(uint64_t va) { return va & ~(uint64_t)(PAGE - 1); }
 static inline uint64_t page_up(uint64_t va)   { return (va + PAGE - 1) & ~(uint64_t)(PAGE - 1); }
@@ -101,6 +102,8 @@ void release(struct hm *hm, struct resv *r);
 hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot);
 void decommit_range(struct hm *hm, uint64_t va, uint64_t end);
 void reset_range(struct hm *hm, uint64_t va, uint64_t end);
+bool undo_reset(struct hm *hm, uint64_t va, uint64_t end);
+hm_status commit_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot);
 /* Counts the committed and the demand-zero pages of [va, end). */
 void count_pages(struct hm *hm, uint64_t va, uint64_t end, size_t *committed, size_t *promised);
 /* The PTE of va, and *span: how far from va that value holds for sure (one

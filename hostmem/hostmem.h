@@ -84,6 +84,7 @@ typedef const IID *REFIID;
 
 #define ERROR_NOT_ENOUGH_MEMORY   8u
 #define ERROR_BAD_LENGTH          24u
+#define ERROR_DISCARDED           157u   /* MEM_RESET_UNDO: data was discarded */
 #define ERROR_INVALID_PARAMETER   87u
 #define ERROR_INVALID_ADDRESS     487u
 #define ERROR_NOACCESS            998u

@@ -404,3 +404,8 @@ HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
 	hm->plat->unlock(hm->plat->ctx);
 	return ok ? S_OK : E_FAIL;
 }
+
+SIZE_T hostmem_large_page_minimum(void)
+{
+	return HM_LARGE_PAGE;
+}

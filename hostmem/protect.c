@@ -6,6 +6,10 @@
  * the hardware bits and the stored protection change (pt_protect), so a
  * NOACCESS or GUARD page keeps its frame parked behind a non-present PTE.
  *
+ * A large-page reservation changes protection a whole 2 MiB page at a time
+ * (its PS entries are rewritten in place); a 2 MiB page is always present,
+ * so NOACCESS and GUARD are refused there.
+ *
  * The cache attribute belongs to the allocation, as on current Windows:
  * VirtualProtect neither adds nor removes PAGE_NOCACHE / PAGE_WRITECOMBINE;
  * each page keeps the one it was committed with.
@@ -42,11 +46,47 @@ static hm_status check(struct hm *hm, uint64_t va, uint64_t end, DWORD prot, DWO
 	return HM_OK;
 }
 
+static hm_status protect_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+{
+	struct tlb_gather g;
+	uint64_t *e;
+
+	if ((va | end) & (HM_LARGE_PAGE - 1))
+		return HM_INVALID_PARAMETER;
+	if (!pte_hw_bits(prot))
+		return HM_INVALID_PAGE_PROTECTION;
+	tlb_gather_init(&g, &hm->frames);
+	for (; va < end; va += HM_LARGE_PAGE) {
+		e = pt_walk(&hm->pt, va, 0);
+		*e = pte_make_large(pte_frame(*e), keep_cache(prot, pte_prot(*e))) | (*e & (PTE_A | PTE_D));
+		tlb_gather_page(&g, va);
+	}
+	tlb_finish(&g);
+	return HM_OK;
+}
+
+/* 4 KiB pages, in runs of one cache attribute. */
+static void protect_small(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+{
+	struct tlb_gather g;
+	uint64_t span, next;
+	DWORD cache;
+
+	tlb_gather_init(&g, &hm->frames);
+	for (; va < end; va = next) {
+		cache = pte_prot(pte_at(hm, va, &span)) & CACHE_BITS;
+		for (next = va + PAGE; next < end; next += PAGE)
+			if ((pte_prot(pte_at(hm, next, &span)) & CACHE_BITS) != cache)
+				break;
+		pt_protect(&hm->pt, va, (next - va) / PAGE, keep_cache(prot, cache), &g);
+	}
+	tlb_finish(&g);
+}
+
 hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DWORD *old)
 {
-	uint64_t va, end, span, next;
-	struct tlb_gather g;
-	DWORD first, cache;
+	uint64_t va, end;
+	DWORD first;
 	hm_status s;
 
 	if (!old)
@@ -60,15 +100,13 @@ hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DW
 	s = check(hm, va, end, prot, &first);
 	if (s != HM_OK)
 		return s;
-	tlb_gather_init(&g, &hm->frames);
-	for (; va < end; va = next) {   /* runs of one cache attribute */
-		cache = pte_prot(pte_at(hm, va, &span)) & CACHE_BITS;
-		for (next = va + PAGE; next < end; next += PAGE)
-			if ((pte_prot(pte_at(hm, next, &span)) & CACHE_BITS) != cache)
-				break;
-		pt_protect(&hm->pt, va, (next - va) / PAGE, keep_cache(prot, cache), &g);
+	if (resv_find(&hm->resv, va)->flags & RESV_F_LARGE_PAGES) {
+		s = protect_large(hm, va, end, prot);
+		if (s != HM_OK)
+			return s;
+	} else {
+		protect_small(hm, va, end, prot);
 	}
-	tlb_finish(&g);
 	*old = first;
 	return HM_OK;
 }

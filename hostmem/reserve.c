@@ -11,18 +11,24 @@
 #include "hm.h"
 
 /* Where [addr, addr + size) goes: at the 64 KiB block holding addr, or, for
- * addr 0, in the lowest (or highest) free run of blocks that fits it. */
+ * addr 0, in the lowest (or highest) free run of blocks that fits it.  A
+ * base aligned to more than 64 KiB (large pages) is found by fitting
+ * pad = align - 64 KiB more: such a run always holds an aligned start. */
 static hm_status place(struct hm *hm, uint64_t addr, uint64_t size, bool top_down,
-                       uint64_t *base, uint64_t *end)
+                       uint64_t align, uint64_t *base, uint64_t *end)
 {
+	uint64_t len = page_up(size), pad = align - GRANULE;
+
 	if (addr) {
 		*base = addr & ~(uint64_t)(GRANULE - 1);
 		*end = page_up(addr + size);
 		return resv_range_free(&hm->resv, *base, *end) ? HM_OK : HM_CONFLICTING_ADDRESSES;
 	}
-	if (!resv_fit(&hm->resv, page_up(size), top_down, base))
+	if (len > VA_LIMIT - VA_MIN - pad || !resv_fit(&hm->resv, len + pad, top_down, base))
 		return HM_NO_MEMORY;
-	*end = *base + page_up(size);
+	/* [base, base + pad] holds exactly one aligned address. */
+	*base = (*base + pad) & ~(align - 1);
+	*end = *base + len;
 	return HM_OK;
 }
 
@@ -33,7 +39,8 @@ hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DW
 {
 	uint64_t base, end;
 	struct resv *r;
-	hm_status s = place(hm, addr, size, top_down, &base, &end);
+	uint64_t align = (flags & RESV_F_LARGE_PAGES) ? HM_LARGE_PAGE : GRANULE;
+	hm_status s = place(hm, addr, size, top_down, align, &base, &end);
 
 	if (s != HM_OK)
 		return s;

@@ -26,6 +26,7 @@ static const struct {
 	[HM_COMMITMENT_LIMIT]        = { "COMMITMENT_LIMIT",        ERROR_COMMITMENT_LIMIT,  E_OUTOFMEMORY },
 	[HM_BAD_POINTER]             = { "BAD_POINTER",             ERROR_NOACCESS,          E_POINTER },
 	[HM_BAD_LENGTH]              = { "BAD_LENGTH",              ERROR_BAD_LENGTH,        HRESULT_FROM_WIN32(ERROR_BAD_LENGTH) },
+	[HM_DISCARDED]               = { "DISCARDED",               ERROR_DISCARDED,         HRESULT_FROM_WIN32(ERROR_DISCARDED) },
 	[HM_CORRUPT]                 = { "CORRUPT",                 0,                       E_FAIL },
 	[HM_UNAVAILABLE]             = { "UNAVAILABLE",             0,                       HOST_E_CLRNOTAVAILABLE },
 };
@@ -62,6 +63,7 @@ const char *hostmem_hresult_name(HRESULT hr)
 	case (uint32_t)HOST_E_ABANDONED:        return "HOST_E_ABANDONED";
 	case (uint32_t)HRESULT_FROM_WIN32(ERROR_INVALID_ADDRESS): return "HRESULT_FROM_WIN32(ERROR_INVALID_ADDRESS)";
 	case (uint32_t)HRESULT_FROM_WIN32(ERROR_BAD_LENGTH):      return "HRESULT_FROM_WIN32(ERROR_BAD_LENGTH)";
+	case (uint32_t)HRESULT_FROM_WIN32(ERROR_DISCARDED):       return "HRESULT_FROM_WIN32(ERROR_DISCARDED)";
 	default:                                return "HRESULT";
 	}
 }

@@ -22,6 +22,7 @@ typedef enum hm_status {
 	HM_COMMITMENT_LIMIT,         /* the commit charge would pass the limit */
 	HM_BAD_POINTER,              /* a NULL out-pointer */
 	HM_BAD_LENGTH,               /* VirtualQuery buffer too small */
+	HM_DISCARDED,                /* MEM_RESET_UNDO: some data was already dropped */
 	HM_CORRUPT,                  /* verify failed: the manager is now unusable */
 	HM_UNAVAILABLE,              /* every call after HM_CORRUPT */
 	HM_STATUS_COUNT
