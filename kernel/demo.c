@@ -106,6 +106,58 @@ static void tour_errors(uint8_t *base)
 	     HRESULT_FROM_WIN32(ERROR_INVALID_ADDRESS));
 }
 
+/* A notification callback that says what it was told. */
+static HRESULT note_qi(ICLRMemoryNotificationCallback *t, REFIID r, void **p) { return E_NOINTERFACE; }
+static ULONG note_ref(ICLRMemoryNotificationCallback *t) { return 1; }
+
+static HRESULT note(ICLRMemoryNotificationCallback *t, EMemoryAvailable level)
+{
+	static const char *const names[] = { "?", "eMemoryAvailableLow", "eMemoryAvailableNeutral",
+	                                     "eMemoryAvailableHigh" };
+
+	kprintf("  >> OnMemoryNotification(%s)\n", names[level <= 3 ? level : 0]);
+	return S_OK;
+}
+
+static const ICLRMemoryNotificationCallbackVtbl note_vtbl = { note_qi, note_ref, note_ref, note };
+static ICLRMemoryNotificationCallback notifier = { &note_vtbl };
+
+static void load(void)
+{
+	DWORD pct;
+	SIZE_T avail;
+
+	IHostMemoryManager_GetMemoryLoad(mgr(), &pct, &avail);
+	kprintf("  GetMemoryLoad: %u%% in use, %llu MiB available for commit\n", pct,
+	        (unsigned long long)(avail >> 20));
+}
+
+/* Commit (without touching) until less than 10 % is left, then give it back:
+ * the callback hears Low, then High. */
+static void tour_pressure(void)
+{
+	struct hostmem_stats st;
+	void *p, *q;
+
+	kprintf("\n== memory pressure and notifications\n");
+	step("RegisterMemoryNotificationCallback(probe)",
+	     IHostMemoryManager_RegisterMemoryNotificationCallback(mgr(), &notifier), S_OK);
+	load();
+	hostmem_get_stats(mgr(), &st);
+	step("VirtualAlloc(NULL, all but 5% of RAM, RESERVE|COMMIT, eProcessCritical)",
+	     IHostMemoryManager_VirtualAlloc(mgr(), 0, (st.commit_available - st.frames_usable / 20) * P,
+	                                     MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE,
+	                                     eProcessCritical, &p), S_OK);
+	load();
+	step("VirtualAlloc(NULL, 4 MiB, RESERVE|COMMIT, eTaskCritical): below its watermark",
+	     IHostMemoryManager_VirtualAlloc(mgr(), 0, 4u << 20, MEM_RESERVE | MEM_COMMIT,
+	                                     PAGE_READWRITE, eTaskCritical, &q), E_OUTOFMEMORY);
+	step("VirtualFree(the big one, 0, MEM_RELEASE)", IHostMemoryManager_VirtualFree(mgr(), p, 0, MEM_RELEASE), S_OK);
+	load();
+	step("RegisterMemoryNotificationCallback(NULL)",
+	     IHostMemoryManager_RegisterMemoryNotificationCallback(mgr(), 0), S_OK);
+}
+
 int demo_run(void)
 {
 	uint8_t *base;
@@ -122,6 +174,7 @@ int demo_run(void)
 	tour_errors(base);
 	kprintf("\n== the address space (VirtualQuery walk)\n");
 	demo_map();
+	tour_pressure();
 	kprintf("\n== giving it back\n");
 	step("VirtualFree(base, 64 KiB, MEM_DECOMMIT)",
 	     IHostMemoryManager_VirtualFree(mgr(), base, 16 * P, MEM_DECOMMIT), S_OK);

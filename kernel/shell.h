@@ -1,0 +1,58 @@
+/*
+ * The serial console: a person (make run on a terminal) or a script (make run
+ * SCRIPT=file) drives the contract by hand, one command per line.
+ *
+ * The first half of this header is what main.c calls; the rest is what the
+ * commands (commands.c, shell_touch.c, shell_host.c) share: the words of an
+ * argument (shell_args.c) and the way a result is shown.
+ */
+#ifndef KERNEL_SHELL_H
+#define KERNEL_SHELL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "hostmem/hostmem.h"
+#include "recover.h"
+
+/* Greets, then reads and runs commands until `quit` or the end of input,
+ * which exit QEMU with EXIT_PASS. */
+void shell_run(void) __attribute__((noreturn));
+
+/* ------------------------------------------------------------ for the commands */
+
+/* A command returns 0, or CMD_USAGE when its arguments do not parse: the
+ * shell then prints its usage line. */
+#define CMD_USAGE (-1)
+
+/*
+ * Arguments.  Each returns 1 and sets *out, or 0 when s is not one.
+ *   number:   decimal or 0x hex, K/M/G suffix, + and -, `$` (the last address
+ *             a command returned), `null`: "64K", "$+8K", "0x7fff0000"
+ *   protect:  names or numbers joined by + or |: "rw", "rx+guard",
+ *             "PAGE_READONLY|PAGE_NOCACHE", "0x104"
+ *   memflag:  ORs one MEM_* flag into *out: "topdown", "watch", "MEM_RESET", "0x20000000"
+ *   level:    "task", "appdomain", "process" (EMemoryCriticalLevel)
+ */
+int arg_number(const char *s, uint64_t *out);
+int arg_protect(const char *s, DWORD *out);
+int arg_memflag(const char *s, DWORD *out);
+int arg_level(const char *s, EMemoryCriticalLevel *out);
+int word_is(const char *s, const char *word);     /* equal, ignoring case */
+
+/* What `$` stands for from now on. */
+void shell_set_last(uint64_t addr);
+
+/* "NULL" or 0x and 16 hex digits, into buf. */
+const char *addr_text(uint64_t addr, char buf[20]);
+/* "MEM_COMMIT|MEM_RESERVE", "0" for none, into buf. */
+const char *memtype_name(DWORD type, char *buf, size_t len);
+
+/* Ends a call's line with " -> NAME (0xVALUE)". */
+void show_hr(HRESULT hr);
+/* Ends an access's line with " -> ok" or the exception, where and why. */
+void show_fault(uint32_t code, const struct fault_info *fi);
+
+/* The kernel's manager (borrowed). */
+IHostMemoryManager *shell_mgr(void);
+
+#endif
