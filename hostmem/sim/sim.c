@@ -127,7 +127,6 @@ static uint32_t translate(hm_sim *sim, uint64_t va, enum mmu_kind kind, uint8_t 
 			return code;
 	}
 	sim_panic(sim, "a fault hostmem resolved keeps faulting");
-	return STATUS_ACCESS_VIOLATION;
 }
 
 /* Copies len bytes between the host buffer and simulated memory, one page
