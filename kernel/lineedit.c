@@ -7,7 +7,7 @@
  *
  *   printable          inserted at the cursor, echoed
  *   BS, DEL            delete before the cursor     ESC [ 3 ~   delete under it
- *   Ctrl-U             erase the line               Ctrl-C      abandon it
+ *   Ctrl-U             erase the line               Ctrl-C      abandon it (*)
  *   left/right (ESC [ D / C), Home/End, Ctrl-A/E    move the cursor
  *   up/down (ESC [ A / B)                           walk the history
  *   CR or LF           the line is done (CR LF counts once)
@@ -16,6 +16,10 @@
  * A script fed through the serial port arrives the same way, ending lines
  * with LF.  The screen is kept in step with plain characters, spaces and
  * backspaces only, so any terminal (or a log file) shows the right thing.
+ *
+ * (*) QEMU's -serial stdio leaves the terminal's signal keys on, so on a
+ * terminal Ctrl-C ends QEMU itself (the escape hatch if the kernel wedges);
+ * a ^C byte that does reach the port abandons the line.
  */
 #include "lineedit.h"
 #include "console.h"
@@ -23,9 +27,9 @@
 
 #define HISTORY 16
 
-static char history[HISTORY][LINE_MAX];
+static char history[HISTORY][LINEEDIT_MAX];
 static int nhistory;                 /* lines ever entered; the last HISTORY kept */
-static char unsent[LINE_MAX];        /* the new line, while the history is shown */
+static char unsent[LINEEDIT_MAX];     /* the new line, while the history is shown */
 static int after_cr;                 /* the last byte was CR: an LF now is its pair */
 
 struct line {
@@ -145,7 +149,7 @@ static void remember(const char *s)
 		if (s[i] == last[i])
 			return;             /* the same as the last one: keep one */
 	}
-	copy_line(history[nhistory % HISTORY], s, LINE_MAX);
+	copy_line(history[nhistory % HISTORY], s, LINEEDIT_MAX);
 	nhistory++;
 }
 

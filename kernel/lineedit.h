@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define LINE_MAX 160
+#define LINEEDIT_MAX 160
 
 /*
  * Prints prompt, then reads and echoes one line into buf (len bytes, NUL

@@ -15,6 +15,8 @@
 #include "serial.h"
 #include "memory.h"
 #include "demo.h"
+#include "bench.h"
+#include "shell.h"
 
 const struct bootinfo *boot_info;
 struct memmap_summary boot_mem;
@@ -152,5 +154,9 @@ void kmain(const struct bootinfo *bi)
 	crash_if_asked();
 	if (testing)
 		qemu_exit(ktest_run_all() ? EXIT_FAIL : EXIT_PASS);
+	if (cmdline_get("mode", mode, sizeof(mode)) && streq_n(mode, "bench", 6))
+		qemu_exit(bench_run() ? EXIT_FAIL : EXIT_PASS);
+	if (cmdline_get("mode", mode, sizeof(mode)) && streq_n(mode, "console", 8))
+		shell_run();             /* a terminal or a script drives it; quit exits */
 	qemu_exit(demo_run() ? EXIT_FAIL : EXIT_PASS);
 }

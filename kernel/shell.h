@@ -37,13 +37,18 @@ int arg_number(const char *s, uint64_t *out);
 int arg_protect(const char *s, DWORD *out);
 int arg_memflag(const char *s, DWORD *out);
 int arg_level(const char *s, EMemoryCriticalLevel *out);
+const char *level_name(EMemoryCriticalLevel level);  /* "eTaskCritical", ... */
 int word_is(const char *s, const char *word);     /* equal, ignoring case */
 
 /* What `$` stands for from now on. */
 void shell_set_last(uint64_t addr);
+/* The number of the line being run (DebugAlloc records it). */
+int shell_lineno(void);
 
 /* "NULL" or 0x and 16 hex digits, into buf. */
 const char *addr_text(uint64_t addr, char buf[20]);
+/* "0x10000 (64 KiB)", into buf. */
+const char *size_text(uint64_t size, char buf[40]);
 /* "MEM_COMMIT|MEM_RESERVE", "0" for none, into buf. */
 const char *memtype_name(DWORD type, char *buf, size_t len);
 

@@ -50,6 +50,9 @@ check panic_outside_a_test_dumps_registers "kernel panic" \
 check invalid_opcode_outside_a_test_panics "kernel panic" "#UD invalid opcode" -- run crash=ud
 KERNEL=$BUILD/garbage.elf check bad_kernel_file_is_refused "loader refused" \
   "loader: bad kernel" -- run
+# The console, driven through the serial port by a script: one boot, a check per rule.
+tests/console/test_console.sh "$n" | tee "$BUILD/console-tests.log"
+tally "$BUILD/console-tests.log"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

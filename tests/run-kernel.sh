@@ -6,6 +6,10 @@
 # demo), or debug (QEMU waits for gdb on :1234).  Extra WORDs go on the
 # kernel command line (e.g. crash=pf).
 #
+# run opens the console (mode=console) instead of the demo when someone can
+# type (stdin is a terminal, QUIET unset) or SCRIPT=file gives the commands;
+# without either (CI, pipes) it runs the demo and exits, so it never waits.
+#
 # Only the kernel's pass code counts as a pass: a triple fault with -no-reboot
 # exits 0, a panic or a failed test has its own code, and a hang is cut by the
 # timeout and reported with the last lines the kernel printed.  The serial
@@ -14,7 +18,8 @@
 # Environment: BUILD (build), RAM_MB (256), TIMEOUT seconds (120),
 # DEBUG_MODE (test: what the kernel runs under `make debug`; or run),
 # KERNEL (build/kernel.elf), QUIET=1 to print only the verdict,
-# QEMU_EXTRA (more QEMU options, e.g. "-icount shift=0,sleep=off").
+# QEMU_EXTRA (more QEMU options, e.g. "-icount shift=0,sleep=off"),
+# SCRIPT (console commands for run, typed through the serial port).
 set -uo pipefail
 BUILD=${BUILD:-build}
 RAM_MB=${RAM_MB:-256}
@@ -31,6 +36,14 @@ vars=$BUILD/ovmf-vars-$tag.fd
 log=$BUILD/serial-$tag.log
 kmode=$mode
 [ "$mode" = debug ] && kmode=${DEBUG_MODE:-test}   # what the kernel does under gdb
+console=
+if [ "$mode" = run ] && [ -n "${SCRIPT:-}" ]; then
+  [ -r "$SCRIPT" ] || { echo "run-kernel.sh: cannot read SCRIPT=$SCRIPT"; exit 1; }
+  console=script
+elif [ "$mode" = run ] && [ -t 0 ] && [ "${QUIET:-0}" != 1 ]; then
+  console=tty
+fi
+[ -n "$console" ] && kmode=console
 cmdline="mode=$kmode ram=$RAM_MB $*"
 
 scripts/mkesp.sh "$img" "$BUILD/BOOTX64.EFI" "$KERNEL" "$cmdline" || exit 1
@@ -49,8 +62,48 @@ if [ "$mode" = debug ]; then
   exec "${qemu[@]}" -s -S
 fi
 
+# From the kernel's first line on, byte for byte: a prompt has no newline.
+from_banner() {
+  local line
+  while IFS= read -r line; do
+    case $line in loader:*|"hostmem kernel"*) printf '%s\n' "$line"; exec cat ;; esac
+  done
+}
+
+# SCRIPT: the firmware polls the serial port while it boots and would eat
+# early input, so the file is typed only once the console's first prompt is
+# in the log; the Ctrl-D after it is the end of input, which quits.
+run_script() {
+  local fifo=$BUILD/console-$tag.fifo pid
+  rm -f "$fifo" && mkfifo "$fifo" && : > "$log" || return 1
+  timeout "$TIMEOUT" "${qemu[@]}" < "$fifo" > "$log" 2>&1 &
+  pid=$!
+  exec 3> "$fifo"
+  rm -f "$fifo"
+  ( while kill -0 $pid 2> /dev/null && ! grep -aqs 'hm> ' "$log"; do sleep 0.1; done
+    cat "$SCRIPT"; [ -z "$(tail -c 1 "$SCRIPT")" ] || echo; printf '\004' ) >&3 2> /dev/null &
+  exec 3>&-
+  [ "${QUIET:-0}" = 1 ] ||
+    tail -s 0.1 -n +1 -f --pid=$pid "$log" | sed -u -n '/^loader: \|^hostmem kernel/,$p' | tr -d '\r'
+  wait $pid
+}
+
 start=$(date +%s.%N)
-if [ "${QUIET:-0}" = 1 ]; then
+if [ "$console" = tty ]; then
+  # QEMU puts the terminal in raw mode itself (-serial stdio on a tty) and
+  # restores it when it exits; no timeout: a person is typing.  Ctrl-C is
+  # QEMU's (it ends cleanly); the rest of the pipeline lives to show that.
+  trap '' INT
+  "${qemu[@]}" 2>&1 | tee "$log" | from_banner
+  rc=${PIPESTATUS[0]}
+  trap - INT
+  if [ $rc = 0 ] && grep -aq 'terminating on signal' "$log"; then
+    echo "qemu: stopped by a signal (Ctrl-C) (log: $log)"; exit 0
+  fi
+elif [ "$console" = script ]; then
+  run_script
+  rc=$?
+elif [ "${QUIET:-0}" = 1 ]; then
   timeout "$TIMEOUT" "${qemu[@]}" < /dev/null > "$log" 2>&1
   rc=$?
 else

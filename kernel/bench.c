@@ -1,0 +1,246 @@
+/*
+ * bench.c - the kernel's benchmark mode (mode=bench): what hostmem costs on
+ * the real MMU, in TSC ticks.
+ *
+ * Under QEMU with `-icount shift=0,sleep=off` the virtual clock advances one
+ * nanosecond per guest instruction and the TSC follows it, so a TSC delta is
+ * an instruction count: deterministic, independent of the host's load.
+ * tsc_check() proves it on a loop of known length before anything else is
+ * measured (without -icount the figures are plain TSC ticks).
+ *
+ * What is measured:
+ *   1. commit + first touch of 64 MiB (one write per page: each takes the
+ *      demand-zero fault, which zeroes a frame and maps it) against writing
+ *      the same 64 MiB once it is mapped, in the same boot.  The reference
+ *      write is a loop of 8-byte stores, the same code the frame allocator
+ *      zeroes with, so the ratio is the fault path's overhead over the
+ *      zeroing it cannot avoid; `rep stosq` is reported too.
+ *   2. loops: reserve + release 64 KiB, commit + decommit one page next to
+ *      a resident page (its page table stays) and in an empty reservation
+ *      (the table is built and freed each time), 64 pages.
+ *   3. memory: metadata bytes per frame and per reservation, from the
+ *      manager's counters; page-table pages after everything is released
+ *      must equal the count before the first measurement.
+ * Output: one "bench: NAME VALUE UNIT" line per figure (tests/bench/run.sh
+ * reads them from the serial log).
+ */
+#include "bench.h"
+#include "boot.h"
+#include "console.h"
+#include "cpu.h"
+#include "memory.h"
+
+#define KiB       1024ull
+#define MiB       (1024 * KiB)
+#define PG        4096ull
+#define TOUCH     (64 * MiB)
+#define WORK      0x7E0000000000ull   /* 2 MiB-aligned: one page table */
+#define COLD      (WORK + 4 * MiB)    /* a page table of its own */
+#define KEEP      200                 /* the resident page of the work area */
+#define LOOPS     1000
+#define NRESV     10000
+
+static int failures;
+
+static IHostMemoryManager *mgr(void) { return kernel_memory_manager(); }
+
+static void say(const char *name, uint64_t value, const char *unit)
+{
+	kprintf("bench: %s %llu %s\n", name, (unsigned long long)value, unit);
+}
+
+static void check(HRESULT hr, const char *what)
+{
+	if (hr == S_OK)
+		return;
+	kprintf("bench: FAILED: %s: %s\n", what, hostmem_hresult_name(hr));
+	failures++;
+}
+
+static struct hostmem_stats stats(void)
+{
+	struct hostmem_stats st;
+
+	check(hostmem_get_stats(mgr(), &st), "hostmem_get_stats");
+	return st;
+}
+
+static void *at(uint64_t va) { return (void *)va; }
+
+static void commit(uint64_t va, uint64_t size)
+{
+	void *p;
+
+	check(IHostMemoryManager_VirtualAlloc(mgr(), at(va), size, MEM_COMMIT, PAGE_READWRITE,
+	                                      eTaskCritical, &p), "VirtualAlloc(MEM_COMMIT)");
+}
+
+static void decommit(uint64_t va, uint64_t size)
+{
+	check(IHostMemoryManager_VirtualFree(mgr(), at(va), size, MEM_DECOMMIT),
+	      "VirtualFree(MEM_DECOMMIT)");
+}
+
+static uint64_t reserve(uint64_t va, uint64_t size, DWORD type)
+{
+	void *p = 0;
+
+	check(IHostMemoryManager_VirtualAlloc(mgr(), at(va), size, type, PAGE_READWRITE,
+	                                      eTaskCritical, &p), "VirtualAlloc(MEM_RESERVE)");
+	return (uint64_t)p;
+}
+
+static void release(uint64_t va)
+{
+	check(IHostMemoryManager_VirtualFree(mgr(), at(va), 0, MEM_RELEASE),
+	      "VirtualFree(MEM_RELEASE)");
+}
+
+/* ------------------------------------------------------------ the clock */
+
+/* 2n + 2 instructions: dec and jnz per turn. */
+static void spin(uint64_t n)
+{
+	__asm__ volatile("1: dec %0\n\tjnz 1b" : "+r"(n) :: "cc");
+}
+
+/* Under -icount shift=0 a TSC tick is one instruction: check it on a loop
+ * of 2,000,002 instructions. */
+static void tsc_check(void)
+{
+	uint64_t t0 = rdtsc();
+
+	spin(1000000);
+	say("tsc_check_2000002_insn", rdtsc() - t0, "ticks");
+}
+
+/* ------------------------------------------------------------ 1. first touch */
+
+/* The reference: 8-byte stores, as the frame allocator zeroes.  volatile
+ * keeps GCC from turning it into a call to the kernel's byte-wise memset. */
+static void fill64(uint64_t va, uint64_t bytes)
+{
+	volatile uint64_t *w = at(va);
+
+	for (uint64_t i = 0; i < bytes / 8; i++)
+		w[i] = 0;
+}
+
+static void fill_rep(uint64_t va, uint64_t bytes)
+{
+	uint64_t n = bytes / 8;
+	void *d = at(va);
+
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0ull) : "memory");
+}
+
+static void bench_first_touch(void)
+{
+	uint64_t t0, base, touch, ref, rep;
+
+	t0 = rdtsc();
+	base = reserve(0, TOUCH, MEM_RESERVE | MEM_COMMIT);
+	for (uint64_t off = 0; off < TOUCH; off += PG)
+		*(volatile uint8_t *)at(base + off) = 1;
+	touch = rdtsc() - t0;
+	t0 = rdtsc();
+	fill64(base, TOUCH);
+	ref = rdtsc() - t0;
+	t0 = rdtsc();
+	fill_rep(base, TOUCH);
+	rep = rdtsc() - t0;
+	t0 = rdtsc();
+	release(base);
+	say("commit_touch_64MiB", touch, "ticks");
+	say("fill64_64MiB", ref, "ticks");
+	say("rep_stosq_64MiB", rep, "ticks");
+	say("release_64MiB", rdtsc() - t0, "ticks");
+	say("touch_over_fill64_x1000", touch * 1000 / (ref ? ref : 1), "ratio");
+	say("touch_overhead_per_page", (touch > ref ? touch - ref : 0) / (TOUCH / PG), "ticks");
+}
+
+/* ------------------------------------------------------------ 2. loops */
+
+static void loop_reserve_release(void)
+{
+	uint64_t t0 = rdtsc();
+
+	for (int i = 0; i < LOOPS; i++)
+		release(reserve(0, 64 * KiB, MEM_RESERVE));
+	say("reserve_release", (rdtsc() - t0) / LOOPS, "ticks/op");
+}
+
+static void loop_commit(const char *name, uint64_t va, uint64_t pages, int n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (int i = 0; i < n; i++) {
+		commit(va, pages * PG);
+		decommit(va, pages * PG);
+	}
+	say(name, (rdtsc() - t0) / n, "ticks/op");
+}
+
+static void bench_loops(void)
+{
+	reserve(WORK, 2 * MiB, MEM_RESERVE);
+	reserve(COLD, 64 * KiB, MEM_RESERVE);
+	commit(WORK + KEEP * PG, PG);
+	*(volatile uint8_t *)at(WORK + KEEP * PG) = 1;
+	loop_reserve_release();
+	loop_commit("commit_decommit_1", WORK, 1, LOOPS);
+	loop_commit("commit_decommit_1_cold", COLD, 1, LOOPS);
+	loop_commit("commit_decommit_64", WORK, 64, LOOPS / 10);
+	release(WORK);
+	release(COLD);
+}
+
+/* ------------------------------------------------------------ 3. memory */
+
+/* The record array is carved from usable RAM before the allocator gets the
+ * rest: usable RAM minus what the allocator was given (and frame 0) is its
+ * size.  Records cover every frame below the top of usable RAM. */
+static void bench_meta_per_frame(const struct hostmem_stats *st)
+{
+	uint64_t usable = 0, top = boot_usable[boot_nusable - 1].end / PG;
+
+	for (size_t i = 0; i < boot_nusable; i++)
+		usable += (boot_usable[i].end - boot_usable[i].base) / PG;
+	if (boot_usable[0].base == 0)
+		usable--;
+	say("meta_bytes_per_frame_x1000", (usable - st->frames_usable) * PG * 1000 / top, "bytes");
+}
+
+static void bench_meta_per_resv(void)
+{
+	struct hostmem_stats a = stats(), b;
+
+	for (uint64_t i = 0; i < NRESV; i++)
+		reserve(WORK + i * 128 * KiB, 64 * KiB, MEM_RESERVE);
+	b = stats();
+	for (uint64_t i = 0; i < NRESV; i++)
+		release(WORK + i * 128 * KiB);
+	say("meta_bytes_per_resv_x1000", (b.frames_meta - a.frames_meta) * PG * 1000 / NRESV, "bytes");
+}
+
+int bench_run(void)
+{
+	struct hostmem_stats before = stats(), after;
+
+	kprintf("bench: hostmem on the real MMU (figures in TSC ticks)\n");
+	tsc_check();
+	bench_meta_per_frame(&before);
+	bench_first_touch();
+	bench_loops();
+	bench_meta_per_resv();
+	after = stats();
+	say("tables_baseline", before.frames_tables, "pages");
+	say("tables_after_release", after.frames_tables, "pages");
+	say("meta_frames_after_release", after.frames_meta, "pages");
+	if (after.frames_tables != before.frames_tables || after.reservations != 0) {
+		kprintf("bench: FAILED: page tables or reservations left behind\n");
+		failures++;
+	}
+	kprintf("bench: %d failed\n", failures);
+	return failures;
+}

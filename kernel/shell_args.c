@@ -1,0 +1,345 @@
+/*
+ * The console's words: how a typed argument becomes a number, a protection
+ * or an allocation flag, and how a result is shown.
+ *
+ * Only syntax is checked here.  Whether a protection or a flag mix is valid
+ * is the contract's business, so `alloc 64K rw+rx` reaches VirtualAlloc and
+ * comes back E_INVALIDARG, exactly as a program's call would.
+ *
+ * Numbers are unsigned 64-bit; one that overflows is not a number.
+ */
+#include "shell.h"
+#include "console.h"
+#include "memory.h"
+#include "names.h"
+#include "trap.h"
+#include "hostmem/format.h"
+
+struct named {
+	DWORD value;
+	const char *win32;       /* the Windows name, also accepted */
+	const char *words;       /* short names, separated by spaces */
+};
+
+static const struct named protections[] = {
+	{ PAGE_NOACCESS,          "PAGE_NOACCESS",          "noaccess na" },
+	{ PAGE_READONLY,          "PAGE_READONLY",          "ro r readonly" },
+	{ PAGE_READWRITE,         "PAGE_READWRITE",         "rw readwrite" },
+	{ PAGE_WRITECOPY,         "PAGE_WRITECOPY",         "wcopy writecopy" },
+	{ PAGE_EXECUTE,           "PAGE_EXECUTE",           "x execute" },
+	{ PAGE_EXECUTE_READ,      "PAGE_EXECUTE_READ",      "rx" },
+	{ PAGE_EXECUTE_READWRITE, "PAGE_EXECUTE_READWRITE", "rwx" },
+	{ PAGE_EXECUTE_WRITECOPY, "PAGE_EXECUTE_WRITECOPY", "xwcopy" },
+	{ PAGE_GUARD,             "PAGE_GUARD",             "guard" },
+	{ PAGE_NOCACHE,           "PAGE_NOCACHE",           "nocache" },
+	{ PAGE_WRITECOMBINE,      "PAGE_WRITECOMBINE",      "wcomb writecombine" },
+};
+
+static const struct named memflags[] = {
+	{ MEM_COMMIT,      "MEM_COMMIT",      "commit" },
+	{ MEM_RESERVE,     "MEM_RESERVE",     "reserve" },
+	{ MEM_DECOMMIT,    "MEM_DECOMMIT",    "decommit" },
+	{ MEM_RELEASE,     "MEM_RELEASE",     "release" },
+	{ MEM_RESET,       "MEM_RESET",       "reset" },
+	{ MEM_TOP_DOWN,    "MEM_TOP_DOWN",    "topdown" },
+	{ MEM_WRITE_WATCH, "MEM_WRITE_WATCH", "watch" },
+	{ MEM_PHYSICAL,    "MEM_PHYSICAL",    "physical" },
+	{ MEM_RESET_UNDO,  "MEM_RESET_UNDO",  "undo resetundo" },
+	{ MEM_LARGE_PAGES, "MEM_LARGE_PAGES", "large" },
+	{ MEM_PRIVATE,     "MEM_PRIVATE",     "" },
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t last;
+
+void shell_set_last(uint64_t addr) { last = addr; }
+IHostMemoryManager *shell_mgr(void) { return kernel_memory_manager(); }
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c; }
+
+/* s[0..n) equals w[0..wn), ignoring case. */
+static int spans_equal(const char *s, size_t n, const char *w, size_t wn)
+{
+	if (n != wn)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (lower(s[i]) != lower(w[i]))
+			return 0;
+	return 1;
+}
+
+/* s[0..n) equals word; s may be shorter than n (it stops at a mismatch). */
+static int span_is(const char *s, size_t n, const char *word)
+{
+	size_t i = 0;
+
+	for (; i < n && word[i]; i++)
+		if (lower(s[i]) != lower(word[i]))
+			return 0;
+	return i == n && !word[i];
+}
+
+int word_is(const char *s, const char *word)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return span_is(s, n, word);
+}
+
+/* s[0..n) names an entry of the table: its Windows name or a short one. */
+static int lookup(const struct named *t, size_t count, const char *s, size_t n, DWORD *out)
+{
+	for (size_t i = 0; i < count; i++) {
+		const char *w = t[i].words;
+
+		if (span_is(s, n, t[i].win32))
+			return *out = t[i].value, 1;
+		while (*w) {
+			size_t len = 0;
+
+			while (w[len] && w[len] != ' ')
+				len++;
+			if (spans_equal(s, n, w, len))
+				return *out = t[i].value, 1;
+			w += len + (w[len] == ' ');
+		}
+	}
+	return 0;
+}
+
+/* The value of digit c in base, or -1. */
+static int digit(char c, unsigned base)
+{
+	int d = 99;
+
+	if (c >= '0' && c <= '9')
+		d = c - '0';
+	else if (lower(c) >= 'a' && lower(c) <= 'f')
+		d = lower(c) - 'a' + 10;
+	return d < (int)base ? d : -1;
+}
+
+/* Decimal, or hex after 0x; advances *sp.  0 when there are no digits or the
+ * value does not fit in 64 bits. */
+static int scan_uint(const char **sp, uint64_t *out)
+{
+	const char *s = *sp;
+	unsigned base = 10;
+	uint64_t v = 0;
+	int d, n = 0;
+
+	if (s[0] == '0' && lower(s[1]) == 'x') {
+		base = 16;
+		s += 2;
+	}
+	for (; (d = digit(*s, base)) >= 0; s++, n++) {
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			return 0;
+		v = v * base + (uint64_t)d;
+	}
+	*sp = s;
+	*out = v;
+	return n > 0;
+}
+
+/* One term of a number: `$`, `null`, or digits with K/M/G (KB, KiB too). */
+static int scan_term(const char **sp, uint64_t *out)
+{
+	const char *s = *sp;
+	unsigned shift = 0;
+
+	if (*s == '$') {
+		*out = last;
+		*sp = s + 1;
+		return 1;
+	}
+	if (span_is(s, 4, "null") && !(s[4] >= 'a' && s[4] <= 'z')) {
+		*out = 0;
+		*sp = s + 4;
+		return 1;
+	}
+	if (!scan_uint(&s, out))
+		return 0;
+	switch (lower(*s)) {
+	case 'k': shift = 10; break;
+	case 'm': shift = 20; break;
+	case 'g': shift = 30; break;
+	}
+	if (shift) {
+		s++;
+		s += span_is(s, 2, "ib") ? 2 : lower(*s) == 'b';
+		if (*out > UINT64_MAX >> shift)
+			return 0;
+		*out <<= shift;
+	}
+	*sp = s;
+	return 1;
+}
+
+int arg_number(const char *s, uint64_t *out)
+{
+	uint64_t v, t;
+	char op;
+
+	if (!scan_term(&s, &v))
+		return 0;
+	while (*s == '+' || *s == '-') {
+		op = *s++;
+		if (!scan_term(&s, &t))
+			return 0;
+		if (op == '+' ? v > UINT64_MAX - t : t > v)
+			return 0;
+		v = op == '+' ? v + t : v - t;
+	}
+	*out = v;
+	return *s == '\0';
+}
+
+/* s[0..n) is a whole number. */
+static int span_number(const char *s, size_t n, uint64_t *out)
+{
+	const char *p = s;
+
+	return scan_uint(&p, out) && p == s + n && *out <= 0xFFFFFFFFu;
+}
+
+/* Parts joined by + or |, each a name in the table or a number, ORed. */
+static int parse_bits(const struct named *t, size_t count, const char *s, DWORD *out)
+{
+	DWORD v = 0, part;
+	uint64_t num;
+
+	for (;;) {
+		size_t n = 0;
+
+		while (s[n] && s[n] != '+' && s[n] != '|')
+			n++;
+		if (span_number(s, n, &num))
+			part = (DWORD)num;
+		else if (!lookup(t, count, s, n, &part))
+			return 0;
+		v |= part;
+		if (!s[n])
+			break;
+		s += n + 1;
+	}
+	*out = v;
+	return 1;
+}
+
+int arg_protect(const char *s, DWORD *out)
+{
+	return parse_bits(protections, COUNT(protections), s, out);
+}
+
+int arg_memflag(const char *s, DWORD *out)
+{
+	DWORD v;
+
+	if (!parse_bits(memflags, COUNT(memflags), s, &v))
+		return 0;
+	*out |= v;
+	return 1;
+}
+
+static const char *const levels[][2] = {
+	[eTaskCritical] = { "task", "eTaskCritical" },
+	[eAppDomainCritical] = { "appdomain", "eAppDomainCritical" },
+	[eProcessCritical] = { "process", "eProcessCritical" },
+};
+
+int arg_level(const char *s, EMemoryCriticalLevel *out)
+{
+	for (int i = 0; i < (int)COUNT(levels); i++) {
+		if (word_is(s, levels[i][0]) || word_is(s, levels[i][1])) {
+			*out = (EMemoryCriticalLevel)i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+const char *level_name(EMemoryCriticalLevel level)
+{
+	return (unsigned)level < COUNT(levels) ? levels[level][1] : "?";
+}
+
+const char *addr_text(uint64_t addr, char buf[20])
+{
+	if (!addr)
+		hm_snprintf(buf, 20, "NULL");
+	else
+		hm_snprintf(buf, 20, "0x%016llx", (unsigned long long)addr);
+	return buf;
+}
+
+const char *size_text(uint64_t size, char buf[40])
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	int u = -1;
+
+	while (u < 3 && size >> (10 * (u + 2)) && !(size & ((1ull << (10 * (u + 2))) - 1)))
+		u++;
+	if (u < 0)
+		hm_snprintf(buf, 40, "0x%llx", (unsigned long long)size);
+	else
+		hm_snprintf(buf, 40, "0x%llx (%llu %s)", (unsigned long long)size,
+		            (unsigned long long)(size >> (10 * (u + 1))), unit[u]);
+	return buf;
+}
+
+const char *memtype_name(DWORD type, char *buf, size_t len)
+{
+	size_t n = 0;
+	DWORD rest = type;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < COUNT(memflags); i++) {
+		if (!(type & memflags[i].value))
+			continue;
+		n += hm_snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", memflags[i].win32);
+		rest &= ~memflags[i].value;
+	}
+	if (!type)
+		hm_snprintf(buf, len, "0");
+	else if (rest)
+		hm_snprintf(buf + n, n < len ? len - n : 0, "%s0x%x", n ? "|" : "", rest);
+	return buf;
+}
+
+void show_hr(HRESULT hr)
+{
+	kprintf(" -> %s (0x%08x)\n", hostmem_hresult_name(hr), (uint32_t)hr);
+}
+
+static const char *exception_text(uint32_t code)
+{
+	switch (code) {
+	case STATUS_ILLEGAL_INSTRUCTION:    return "STATUS_ILLEGAL_INSTRUCTION";
+	case STATUS_BREAKPOINT:             return "STATUS_BREAKPOINT";
+	case STATUS_INTEGER_DIVIDE_BY_ZERO: return "STATUS_INTEGER_DIVIDE_BY_ZERO";
+	default:                            return exception_name(code);
+	}
+}
+
+void show_fault(uint32_t code, const struct fault_info *fi)
+{
+	const char *how;
+
+	if (!code) {
+		kprintf(" -> ok\n");
+		return;
+	}
+	kprintf(" -> %s (0x%08x)\n", exception_text(code), code);
+	if (fi->vector != VEC_PF) {
+		kprintf("   %s at rip %p\n", trap_name(fi->vector), (void *)fi->rip);
+		return;
+	}
+	how = fi->error & PF_I ? "executing" : fi->error & PF_W ? "writing" : "reading";
+	kprintf("   %s %p (#PF error 0x%llx)%s\n", how, (void *)fi->addr,
+	        (unsigned long long)fi->error,
+	        code == STATUS_GUARD_PAGE_VIOLATION ? ": the guard is gone, the next access goes through" : "");
+}

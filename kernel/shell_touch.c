@@ -1,0 +1,198 @@
+/*
+ * Touching memory from the console: the accesses a program would make, each
+ * inside a recovery point (recover.h), so a fault the contract says must
+ * happen is caught and shown, and the console goes on.
+ *
+ * Bytes are moved one at a time through volatile pointers: when an access
+ * faults, the fault address says exactly how far it got, and everything
+ * before it has really been read or written (as on Windows: a program that
+ * catches the exception sees the bytes it had already stored).
+ *
+ * Only the lower half is open to these commands: it is the managed address
+ * space, where every fault means something in the contract.  The upper half
+ * is the kernel, and a stray write there would not be an experiment.
+ */
+#include "commands.h"
+#include "shell.h"
+#include "console.h"
+#include "names.h"
+
+#define LOWER_HALF_END 0x0000800000000000ull
+#define READ_MAX  4096
+#define WRITE_MAX 128
+#define RET       0xC3
+
+struct copy {
+	volatile uint8_t *dst;
+	const volatile uint8_t *src;
+	uint64_t n;
+	uint8_t fill;
+	int filling;
+};
+
+static void do_copy(void *arg)
+{
+	struct copy *c = arg;
+
+	for (uint64_t i = 0; i < c->n; i++)
+		c->dst[i] = c->filling ? c->fill : c->src[i];
+}
+
+static int lower_half(uint64_t addr, uint64_t size)
+{
+	if (addr < LOWER_HALF_END && size <= LOWER_HALF_END - addr)
+		return 1;
+	kprintf("only the lower half [0, 0x%llx) is the managed address space; the rest is the kernel's\n",
+	        LOWER_HALF_END);
+	return 0;
+}
+
+/* Runs the copy; returns how many bytes of `managed` it got through. */
+static uint64_t touch(struct copy *c, uint64_t managed, const char *verb, uint64_t addr)
+{
+	struct fault_info fi;
+	char at[20];
+	uint32_t code = try_call(do_copy, c, &fi);
+
+	kprintf("%s %llu byte(s) at %s", verb, (unsigned long long)c->n, addr_text(addr, at));
+	show_fault(code, &fi);
+	if (!code)
+		return c->n;
+	return fi.addr >= managed && fi.addr - managed < c->n ? fi.addr - managed : 0;
+}
+
+static void dump(const uint8_t *p, uint64_t addr, uint64_t n)
+{
+	for (uint64_t row = 0; row < n; row += 16) {
+		kprintf("  %p ", (void *)(addr + row));
+		for (uint64_t i = row; i < row + 16; i++) {
+			if (i < n)
+				kprintf(" %02x", p[i]);
+			else
+				kprintf("   ");
+		}
+		kprintf("  |");
+		for (uint64_t i = row; i < row + 16 && i < n; i++)
+			kprintf("%c", p[i] >= 0x20 && p[i] < 0x7F ? p[i] : '.');
+		kprintf("|\n");
+	}
+}
+
+int cmd_read(int argc, char **argv)
+{
+	static uint8_t buf[READ_MAX];
+	uint64_t addr, n = 64, got;
+
+	if (argc < 2 || argc > 3 || !arg_number(argv[1], &addr) ||
+	    (argc == 3 && (!arg_number(argv[2], &n) || n == 0 || n > READ_MAX)))
+		return CMD_USAGE;
+	if (!lower_half(addr, n))
+		return 0;
+	got = touch(&(struct copy){ .dst = buf, .src = (const uint8_t *)addr, .n = n }, addr, "read", addr);
+	if (got < n && got)
+		kprintf("  the %llu byte(s) read before the fault:\n", (unsigned long long)got);
+	dump(buf, addr, got);
+	return 0;
+}
+
+/* One byte in hex, with or without 0x: "c3", "0xC3". */
+static int arg_byte(const char *s, uint8_t *out)
+{
+	uint64_t v;
+	char hex[24] = "0x";
+	size_t i = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; s[i] && i < 2; i++)
+		hex[2 + i] = s[i];
+	if (i == 0 || s[i] || !arg_number(hex, &v) || v > 0xFF)
+		return 0;
+	*out = (uint8_t)v;
+	return 1;
+}
+
+/* The bytes of argv[2..]: hex bytes, or one "quoted string". */
+static int write_bytes(int argc, char **argv, uint8_t *out, uint64_t *n)
+{
+	const char *s = argv[2];
+
+	*n = 0;
+	if (argc == 3 && s[0] == '"') {
+		for (s++; *s && *s != '"' && *n < WRITE_MAX; s++)
+			out[(*n)++] = (uint8_t)*s;
+		return *s == '"' && *n > 0;
+	}
+	for (int i = 2; i < argc; i++)
+		if (!arg_byte(argv[i], &out[(*n)++]))
+			return 0;
+	return 1;
+}
+
+int cmd_write(int argc, char **argv)
+{
+	uint8_t bytes[WRITE_MAX];
+	uint64_t addr, n;
+
+	if (argc < 3 || !arg_number(argv[1], &addr) || !write_bytes(argc, argv, bytes, &n))
+		return CMD_USAGE;
+	if (lower_half(addr, n))
+		touch(&(struct copy){ .dst = (uint8_t *)addr, .src = bytes, .n = n }, addr, "write", addr);
+	return 0;
+}
+
+int cmd_fill(int argc, char **argv)
+{
+	uint64_t addr, n;
+	uint8_t v = 0x5A;
+
+	if (argc < 3 || argc > 4 || !arg_number(argv[1], &addr) || !arg_number(argv[2], &n) ||
+	    n == 0 || (argc == 4 && !arg_byte(argv[3], &v)))
+		return CMD_USAGE;
+	if (lower_half(addr, n))
+		touch(&(struct copy){ .dst = (uint8_t *)addr, .n = n, .fill = v, .filling = 1 },
+		      addr, "fill", addr);
+	return 0;
+}
+
+static void do_exec(void *arg)
+{
+	((void (*)(void))arg)();
+}
+
+/*
+ * A fetch the contract forbids faults before anything runs.  One it allows
+ * runs whatever is there, so then the first byte must be a ret: zeros would
+ * run on through memory as `add %al,(%rax)`.
+ */
+static int exec_is_safe(uint64_t addr)
+{
+	MEMORY_BASIC_INFORMATION m;
+	SIZE_T n;
+	uint8_t first = 0;
+	const DWORD x = PAGE_EXECUTE | PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY;
+
+	if (IHostMemoryManager_VirtualQuery(shell_mgr(), (void *)addr, &m, sizeof(m), &n) != S_OK ||
+	    m.State != MEM_COMMIT || !(m.Protect & x) || (m.Protect & PAGE_GUARD))
+		return 1;
+	if (try_read((const uint8_t *)addr, &first, 0) == 0 && first == RET)
+		return 1;
+	kprintf("exec: %p may be executed and holds 0x%02x, not a ret (c3): it would run on;\n"
+	        "  `write %p c3` first\n", (void *)addr, first, (void *)addr);
+	return 0;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	struct fault_info fi;
+	uint64_t addr;
+	char at[20];
+
+	if (argc != 2 || !arg_number(argv[1], &addr))
+		return CMD_USAGE;
+	if (!lower_half(addr, 1) || !exec_is_safe(addr))
+		return 0;
+	kprintf("call %s", addr_text(addr, at));
+	show_fault(try_call(do_exec, (void *)addr, &fi), &fi);
+	return 0;
+}
