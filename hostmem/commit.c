@@ -78,7 +78,8 @@ hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 
 	count_pages(hm, va, end, &committed, &promised);
 	fresh = npages - committed;
-	if (!pressure_allows(hm, fresh) || !frames_promise(&hm->frames, fresh))
+	/* A recommit takes nothing, so no watermark can refuse it. */
+	if ((fresh && !pressure_allows(hm, fresh)) || !frames_promise(&hm->frames, fresh))
 		return HM_COMMITMENT_LIMIT;
 	tlb_gather_init(&g, &hm->frames);
 	if (pt_prepare(&hm->pt, va, npages, &g) != PT_OK) {
@@ -125,7 +126,8 @@ void reset_range(struct hm *hm, uint64_t va, uint64_t end)
 	tlb_gather_init(&g, &hm->frames);
 	for (; va < end; va += span) {
 		e = pte_at(hm, va, &span);
-		if (span != PAGE || (!pte_is_present(e) && !pte_is_parked(e)))
+		/* Not span != PAGE: in a 2 MiB page's last 4 KiB the span is one page. */
+		if (pte_is_large(e) || (!pte_is_present(e) && !pte_is_parked(e)))
 			continue;
 		pt_write(&hm->pt, va, 1, pte_make_demand_zero(pte_prot(e)) | PTE_DISCARDED, &g);
 		discarded++;
@@ -141,11 +143,13 @@ void reset_range(struct hm *hm, uint64_t va, uint64_t end)
 bool undo_reset(struct hm *hm, uint64_t va, uint64_t end)
 {
 	uint64_t span, *e;
-	bool intact = true;
+	bool intact = true, large;
 
 	for (; va < end; va += span) {
-		pte_at(hm, va, &span);
-		if (span != PAGE)
+		large = pte_is_large(pte_at(hm, va, &span));
+		/* Missing tables and 2 MiB pages hold no marks (and no table to
+		 * walk: in a 2 MiB page's last 4 KiB the span is one page too). */
+		if (span != PAGE || large)
 			continue;
 		e = pt_walk(&hm->pt, va, 0);
 		if (*e & PTE_DISCARDED) {

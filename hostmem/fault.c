@@ -44,26 +44,30 @@ static uint32_t clear_guard(struct hm *hm, uint64_t va, uint64_t e)
 	DWORD prot = pte_prot(e) & ~PAGE_GUARD;
 
 	tlb_gather_init(&g, &hm->frames);
+	/* A guard page MEM_RESET emptied stays marked: the data is still lost,
+	 * and MEM_RESET_UNDO must say so. */
 	if (pte_is_demand_zero(e))
-		pt_write(&hm->pt, va, 1, pte_make_demand_zero(prot), &g);
+		pt_write(&hm->pt, va, 1, pte_make_demand_zero(prot) | (e & PTE_DISCARDED), &g);
 	else
 		pt_protect(&hm->pt, va, 1, prot, &g);
 	tlb_finish(&g);
 	return STATUS_GUARD_PAGE_VIOLATION;
 }
 
-/* The promise made at commit becomes a frame. */
-static uint32_t demand_zero(struct hm *hm, uint64_t va, DWORD prot)
+/* The promise made at commit becomes a frame.  A MEM_RESET mark stays with
+ * the page: the data it stood for is still gone. */
+static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
 {
 	struct tlb_gather g;
 	int s;
 
 	frames_unpromise(&hm->frames, 1);
 	tlb_gather_init(&g, &hm->frames);
-	s = pt_map(&hm->pt, va, 1, prot, &g);
+	s = pt_map(&hm->pt, va, 1, pte_prot(e), &g);
 	tlb_finish(&g);
 	if (s != PT_OK)
 		hm->plat->panic(hm->plat->ctx, "hm_fault: a promised frame was not there");
+	*pt_walk(&hm->pt, va, 0) |= e & PTE_DISCARDED;
 	return 0;
 }
 
@@ -81,7 +85,7 @@ uint32_t hm_fault_locked(struct hm *hm, uint64_t addr, uint32_t error)
 	if (!allowed(pte_prot(e), error))
 		return STATUS_ACCESS_VIOLATION;
 	if (pte_is_demand_zero(e))
-		return demand_zero(hm, va, pte_prot(e));
+		return demand_zero(hm, va, e);
 	hm->plat->tlb_flush_page(hm->plat->ctx, va);
 	return 0;
 }

@@ -39,9 +39,11 @@ enum frame_kind {
 #define FRAME_LISTED    0x10u  /* allocated head linked on a frame_list */
 
 struct frame {
-	uint32_t next;     /* free list or frame_list link (index), FRAME_NONE */
+	uint32_t next;     /* free list or frame_list link (index), FRAME_NONE;
+	                      slab pages: the partial list (slab.c) */
 	uint32_t prev;     /* free list back link, so a buddy unlinks in O(1) */
-	uint16_t count;    /* table frames: non-zero entries, 0..512 */
+	uint16_t count;    /* table frames: non-zero entries, 0..512;
+	                      slab pages: objects in use and first free (slab.c) */
 	uint8_t kind;      /* enum frame_kind */
 	uint8_t order;     /* heads: order of the block */
 	uint8_t flags;     /* FRAME_* */

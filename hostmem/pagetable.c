@@ -371,6 +371,94 @@ static void protect_fn(struct pagetable *pt, uint64_t table, unsigned i, int lev
 		tlb_gather_page(op->g, va);
 }
 
+/* ------------------------------------------------------------ one page
+ *
+ * The most frequent call of each operation is one page whose page table
+ * exists: a first touch, a heap committing, decommitting or protecting a
+ * page.  The general path scans the range, prepares tables and visits the
+ * range again: three walks and an indirect call for one entry.  These do it
+ * in one walk and return false ("take the general path") for everything
+ * else, a missing table or a large page included, so they decide exactly
+ * as the general path would: same checks, same order, same result.
+ */
+
+/* The PT holding va's PTE, or 0 when there is none (missing, or a large
+ * page in its place). */
+static uint64_t leaf_table(const struct pagetable *pt, uint64_t va)
+{
+	uint64_t table;
+
+	return descend(pt, va, &table) == 1 ? table : 0;
+}
+
+static bool map_one(struct pagetable *pt, uint64_t va, uint32_t prot, int *err)
+{
+	uint64_t table = leaf_table(pt, va), pa;
+	unsigned i = index_of(va, 1);
+	enum pte_state st;
+
+	if (!table)
+		return false;
+	st = pte_state(table_at(pt, table)[i]);
+	if (st != PTE_NONE && st != PTE_DEMAND_ZERO) {
+		*err = PT_BUSY;
+		return true;
+	}
+	pa = frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO);
+	*err = pa ? PT_OK : PT_NO_MEMORY;
+	if (pa)   /* was NONE or DEMAND_ZERO: nothing to flush */
+		entry_set(pt, table, i, pte_make_committed(pa, prot));
+	return true;
+}
+
+/* Writes value (or clears, value 0) and prunes the PT if that, or an empty
+ * pt_prepare before it, left it empty. */
+static bool write_one(struct pagetable *pt, uint64_t va, uint64_t value, struct tlb_gather *g)
+{
+	uint64_t table = leaf_table(pt, va), old;
+	unsigned i = index_of(va, 1);
+
+	if (!table)
+		return false;
+	old = table_at(pt, table)[i];
+	if (old != value) {
+		entry_set(pt, table, i, value);
+		entry_release(old, va, g);
+	}
+	if (value == 0 && frame_of(pt->fr, table)->count == 0)
+		prune_path(pt, va, g);
+	return true;
+}
+
+static bool unmap_one(struct pagetable *pt, uint64_t va, struct tlb_gather *g, size_t *cleared)
+{
+	uint64_t table = leaf_table(pt, va);
+
+	if (!table)
+		return false;
+	*cleared = table_at(pt, table)[index_of(va, 1)] != 0;
+	return write_one(pt, va, 0, g);
+}
+
+static bool protect_one(struct pagetable *pt, uint64_t va, uint32_t prot,
+                        struct tlb_gather *g, int *err)
+{
+	uint64_t table = leaf_table(pt, va), old, new;
+	unsigned i = index_of(va, 1);
+
+	if (!table)
+		return false;
+	old = table_at(pt, table)[i];
+	*err = pte_is_committed(old) ? PT_OK : PT_NOT_COMMITTED;
+	new = pte_reprotect(old, prot);
+	if (*err == PT_OK && new != old) {
+		entry_set(pt, table, i, new);
+		if (old & PTE_P)
+			tlb_gather_page(g, va);
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------ operations */
 
 /* n zeroed data frames on a list, or none and PT_NO_MEMORY. */
@@ -401,6 +489,8 @@ int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
 		return err;
 	if (!pte_prot_valid(prot))
 		return PT_BAD_VALUE;
+	if (npages == 1 && map_one(pt, va, prot, &err))
+		return err;
 	scan(pt, &op);
 	if (op.state[PTE_PRESENT] + op.state[PTE_PARKED] + op.state[PTE_BAD] + op.large)
 		return PT_BUSY;
@@ -454,6 +544,8 @@ int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
 		return err;
 	if (value & (PTE_P | PTE_FRAME_MASK))
 		return PT_BAD_VALUE;
+	if (npages == 1 && write_one(pt, va, value, g))
+		return PT_OK;
 	scan(pt, &op);
 	if (op.large)
 		return PT_LARGE;
@@ -469,6 +561,22 @@ int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
 	return PT_OK;
 }
 
+/* pt_unmap's general path: scan, clear, prune. */
+static int unmap_range(struct pagetable *pt, struct range_op *op)
+{
+	scan(pt, op);
+	if (op->large_partial)
+		return PT_LARGE;
+	/* Nothing to clear (a reservation never committed): then no table can
+	 * become empty either, since none is empty between operations. */
+	if (scan_committed(op) + op->state[PTE_BAD] + op->large == 0)
+		return PT_OK;
+	op->fn = unmap_fn;
+	range_each(pt, op->start, op->end, op);
+	prune_range(pt, op->start, op->end, op->g);
+	return PT_OK;
+}
+
 int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
              size_t *cleared)
 {
@@ -479,15 +587,11 @@ int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather
 		*cleared = 0;
 	if (err != PT_OK)
 		return err;
-	scan(pt, &op);
-	if (op.large_partial)
-		return PT_LARGE;
-	op.fn = unmap_fn;
-	range_each(pt, op.start, op.end, &op);
-	prune_range(pt, op.start, op.end, g);
-	if (cleared)
+	if (npages != 1 || !unmap_one(pt, va, g, &op.cleared))
+		err = unmap_range(pt, &op);
+	if (cleared && err == PT_OK)
 		*cleared = op.cleared;
-	return PT_OK;
+	return err;
 }
 
 int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
@@ -500,6 +604,8 @@ int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
 		return err;
 	if (!pte_prot_valid(prot))
 		return PT_BAD_VALUE;
+	if (npages == 1 && protect_one(pt, va, prot, g, &err))
+		return err;
 	scan(pt, &op);
 	if (op.large)
 		return PT_LARGE;

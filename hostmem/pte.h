@@ -28,8 +28,10 @@
  *          reset.  The CPU's D bit says so while the page is present; when it
  *          stops being present (NOACCESS, GUARD) D is folded into W, so the
  *          write is not forgotten.  A page is dirty when D or W is set.
- *        X (11) PTE_DISCARDED: in a demand-zero PTE only: MEM_RESET threw the
- *          contents away, which MEM_RESET_UNDO must report.
+ *        X (11) PTE_DISCARDED: MEM_RESET threw the contents away, which
+ *          MEM_RESET_UNDO must report.  Set in the demand-zero PTE a reset
+ *          leaves, it stays whatever happens to the page (a touch, a new
+ *          protection) until MEM_RESET_UNDO reports it or a decommit.
  *   base (52..54) + mod (55..56), ignored by the CPU in present entries and
  *        with the rest of a non-present one: the exact Win32 protection, so
  *        VirtualQuery reads back what VirtualProtect wrote.
@@ -218,7 +220,7 @@ static inline uint64_t pte_make_committed(uint64_t pa, uint32_t prot)
  * dirty survive while it stays present. */
 static inline uint64_t pte_reprotect(uint64_t pte, uint32_t prot)
 {
-	uint64_t n = pte_make_committed(pte_frame(pte), prot) | (pte & PTE_WRITTEN);
+	uint64_t n = pte_make_committed(pte_frame(pte), prot) | (pte & (PTE_WRITTEN | PTE_DISCARDED));
 
 	if (n & PTE_P)
 		n |= pte & (PTE_A | PTE_D);

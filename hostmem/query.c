@@ -9,7 +9,8 @@
  * reservation the region is free and runs to the next reservation's base (or
  * the end of the managed range), reported as Windows does: State MEM_FREE,
  * Protect PAGE_NOACCESS, AllocationBase NULL, AllocationProtect 0, Type 0.
- * Addresses below 64 KiB are free space like any other.
+ * Addresses below 64 KiB, and space the runtime acquired outside
+ * VirtualAlloc (vaspace.c), are free space like any other.
  */
 #include "hm.h"
 #include "pte.h"
@@ -21,9 +22,20 @@ static DWORD page_key(uint64_t e, DWORD *state)
 	return *state == MEM_COMMIT ? pte_prot(e) : 0;
 }
 
+/* The first reservation of ours above va.  Space the runtime acquired is
+ * not ours and reads as free, so a free region runs on through it. */
+static struct resv *next_ours_above(struct hm *hm, uint64_t va)
+{
+	struct resv *r = resv_next_above(&hm->resv, va);
+
+	while (r && (r->flags & RESV_F_ACQUIRED))
+		r = resv_next(r);
+	return r;
+}
+
 static void query_free(struct hm *hm, uint64_t va, MEMORY_BASIC_INFORMATION *mbi)
 {
-	struct resv *next = resv_next_above(&hm->resv, va);
+	struct resv *next = next_ours_above(hm, va);
 
 	*mbi = (MEMORY_BASIC_INFORMATION){
 		.BaseAddress = (void *)va,

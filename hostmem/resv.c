@@ -52,24 +52,32 @@
  *    A fit touches at most 2 * height nodes: the descent and the walk to
  *    the rightmost node.
  *
- * 6. Why AVL.  Every insert and remove changes some node's gap, so each one
- *    walks to the root anyway to refresh max_gap.  Red-black trees' selling
- *    point, O(1) rotations and stopping early, is then worth nothing; what
- *    is left is height, and AVL's bound (1.44 log2 n against 2 log2 n) makes
- *    every lookup and every placement shorter.  A byte of height per node
- *    (rather than a balance factor) keeps rebalancing plain: recompute,
- *    compare the children, rotate.
+ * 6. Why AVL.  Every insert and remove changes some node's gap, so the
+ *    walk up must at least reach that node; red-black trees' selling point,
+ *    O(1) rotations, buys little when the walk is there anyway.  What is left
+ *    is height, and AVL's bound (1.44 log2 n against 2 log2 n) makes every
+ *    lookup and every placement shorter.  A byte of height per node (rather
+ *    than a balance factor) keeps rebalancing plain: recompute, compare the
+ *    children, rotate.
  *
  * 7. Updates.  Insert descends to a leaf position, passing the new node's
  *    in-order neighbours on the way: the node's gap runs from its
  *    predecessor's bend (or lo); its successor's gap shrinks to start at the
  *    new node's bend.  The successor is an ancestor of the new leaf, so one
- *    walk from the leaf to the root refreshes heights and max_gap and
- *    rotates wherever the children's heights differ by two.  Remove gives the
+ *    walk up from the leaf refreshes heights and max_gap and rotates
+ *    wherever the children's heights differ by two.  Remove gives the
  *    successor the freed space: succ.gap += n.gap + n's span.  A node with two
  *    children is replaced by its successor, which is relinked, not copied:
  *    the caller owns node memory and may hold pointers to it.  Then one walk
- *    from the lowest changed node to the root.
+ *    up from the lowest changed node.
+ *    The walk stops early.  A node's height and max_gap are computed from
+ *    its own gap and its children's two fields; so above the highest node
+ *    whose gap changed (the successor), a subtree whose (height, max_gap)
+ *    comes out equal to the pair stored before the update leaves every
+ *    ancestor as it was.  In a tree of a million nodes that ends most walks
+ *    a few levels up instead of twenty-odd (measured: tests/bench).  A node
+ *    moved into another's place takes over that place's stored pair, which
+ *    is what its new parent was computed from.
  *
  * 8. Costs (n nodes; height <= 1.44 log2(n + 2)):
  *        resv_tree_init                                     O(1)
@@ -157,8 +165,9 @@ static void resv_rotate(struct resv_tree *t, struct resv *x, int d)
 	resv_pull(y);
 }
 
-/* Refresh x; if its children's heights differ by two, rotate it level. */
-static void resv_rebalance(struct resv_tree *t, struct resv *x)
+/* Refresh x; if its children's heights differ by two, rotate it level.
+ * Returns the node now at the top of x's old subtree. */
+static struct resv *resv_rebalance(struct resv_tree *t, struct resv *x)
 {
 	int diff = (int)resv_height(x->child[0]) - (int)resv_height(x->child[1]);
 	int d = diff > 0 ? 0 : 1;    /* the taller side */
@@ -166,22 +175,58 @@ static void resv_rebalance(struct resv_tree *t, struct resv *x)
 
 	if (diff >= -1 && diff <= 1) {
 		resv_pull(x);
-		return;
+		return x;
 	}
 	/* A taller inner grandchild would stay too tall: turn it outward first. */
 	if (resv_height(y->child[!d]) > resv_height(y->child[d]))
 		resv_rotate(t, y, !d);
 	resv_rotate(t, x, d);
+	return x->parent;
 }
 
-/* Restore heights, max_gap and balance on the path from x to the root. */
-static void resv_fixup(struct resv_tree *t, struct resv *x)
+/* Above a subtree whose height held, only max_gap can still change, and no
+ * rotation is due: this lighter walk refreshes max_gap alone. */
+static void resv_gap_fixup(struct resv *x, const struct resv *dirty, bool past)
 {
+	for (; x; x = x->parent) {
+		uint32_t m = x->gap;
+
+		if (resv_max_gap(x->child[0]) > m)
+			m = resv_max_gap(x->child[0]);
+		if (resv_max_gap(x->child[1]) > m)
+			m = resv_max_gap(x->child[1]);
+		past = past || x == dirty;
+		if (past && m == x->max_gap)
+			return;
+		x->max_gap = m;
+	}
+}
+
+/*
+ * Restore heights, max_gap and balance on the path from x up (theory, 7).
+ * dirty is the highest node of that path whose own gap changed, or NULL.
+ * A parent's fields are computed from its children's height and max_gap
+ * alone, and a node's stored pair is what its parent was computed from; so
+ * once past dirty, the first subtree whose pair comes out as stored ends the
+ * walk: nothing above it can change.
+ */
+static void resv_fixup(struct resv_tree *t, struct resv *x, const struct resv *dirty)
+{
+	bool past = dirty == NULL;
+
 	while (x) {
 		struct resv *up = x->parent;   /* still above x's subtree after rotation */
+		unsigned height = x->height;
+		uint32_t max_gap = x->max_gap;
+		struct resv *top = resv_rebalance(t, x);
 
-		resv_rebalance(t, x);
+		past = past || x == dirty;
 		x = up;
+		if (top->height != height)
+			continue;
+		if (!past || top->max_gap != max_gap)
+			resv_gap_fixup(x, dirty, past);
+		return;
 	}
 }
 
@@ -390,8 +435,11 @@ void resv_insert(struct resv_tree *t, struct resv *n)
 	n->gap = (uint32_t)((n->base - (pred ? resv_bend(pred) : t->lo)) / G);
 	if (succ)     /* an ancestor of n: the fixup below reaches it */
 		succ->gap = (uint32_t)((succ->base - resv_bend(n)) / G);
+	/* No subtree had height 0: the walk cannot stop at n. */
+	n->height = 0;
+	n->max_gap = 0;
 	t->count++;
-	resv_fixup(t, n);
+	resv_fixup(t, n, succ);
 }
 
 /* Unlink n, which has at most one child.  Returns where fixup starts. */
@@ -420,27 +468,32 @@ static struct resv *resv_unlink_inner(struct resv_tree *t, struct resv *n,
 	s->child[0] = n->child[0];
 	s->child[0]->parent = s;
 	resv_replace(t, n, s);
+	/* n's parent was computed from n's pair: s stands for it now. */
+	s->height = n->height;
+	s->max_gap = n->max_gap;
 	return low;
 }
 
 void resv_remove(struct resv_tree *t, struct resv *n)
 {
 	struct resv *succ = resv_next(n);
+	/* n with an upper child only: that child, a leaf (AVL), is succ. */
+	bool succ_below = succ && succ == n->child[1] && !n->child[0];
 	struct resv *low;
 
 	if (n->child[0] && n->child[1])
 		low = resv_unlink_inner(t, n, succ);
 	else
 		low = resv_unlink_edge(t, n);
-	if (succ) {
+	if (succ)
 		succ->gap += n->gap + (uint32_t)((resv_bend(n) - n->base) / G);
-		/* succ is on the fixup path, or it was n's only child, a leaf
-		 * (AVL), and needs just this. */
+	/* Otherwise succ is on the fixup path, as an ancestor of low or as the
+	 * node that took n's place: the walk must go past it. */
+	if (succ_below)
 		resv_pull(succ);
-	}
 	n->child[0] = n->child[1] = n->parent = NULL;
 	t->count--;
-	resv_fixup(t, low);
+	resv_fixup(t, low, succ_below ? NULL : succ);
 }
 
 /* ------------------------------------------------------------ verify */

@@ -247,12 +247,11 @@ static bool check_leaf(struct walk *w, uint64_t e, uint64_t va)
 	if (s != PTE_PRESENT && pte_hw_bits(prot) && pte_frame(e))
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: parked under accessible protection 0x%x",
 		            (ull)va, (ull)e, prot);
+	known |= PTE_DISCARDED;
 	if (s == PTE_PRESENT)
 		known |= PTE_HW_MASK | PTE_A | PTE_D | PTE_WRITTEN;
 	else if (s == PTE_PARKED)
 		known |= PTE_WRITTEN;
-	else
-		known |= PTE_DISCARDED;
 	if (e & ~known)
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: stray bits", (ull)va, (ull)e);
 	if (s == PTE_PRESENT || s == PTE_PARKED)

@@ -38,7 +38,7 @@
 #define COLD      (WORK + 4 * MiB)    /* a page table of its own */
 #define KEEP      200                 /* the resident page of the work area */
 #define LOOPS     1000
-#define NRESV     10000
+#define NRESV     65536               /* a whole number of slab pages, give or take one */
 
 static int failures;
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, only if one is
-# missing. As root it calls apt-get; otherwise sudo; otherwise it says what to
-# install and fails.
+# missing; `install-deps.sh bench` adds those of `make bench`. As root it
+# calls apt-get; otherwise sudo; otherwise it says what to install and fails.
 set -euo pipefail
 
 # package : a file that proves it is installed
@@ -16,6 +16,10 @@ need=(
   "dosfstools:/sbin/mkfs.fat"
   "libcmocka-dev:/usr/include/cmocka.h"
 )
+# `install-deps.sh bench`: also what `make bench` needs (callgrind, the plot).
+if [ "${1:-}" = bench ]; then
+  need+=("valgrind:/usr/include/valgrind/callgrind.h" "gnuplot-nox:/usr/bin/gnuplot")
+fi
 
 missing=()
 for entry in "${need[@]}"; do

@@ -1,0 +1,221 @@
+# report.awk - the benchmark report, from three inputs (run.sh passes them):
+#   host-time.csv  kind,op,live,impl,value,note   (bench_host time)
+#   host-ir.csv    op,live,instructions per op     (the callgrind dumps)
+#   kernel.txt     "bench: NAME VALUE UNIT"         (the kernel's serial log)
+# Prints the table; writes out/results.csv, out/results.json and out/plot.dat
+# (what plot.gp draws).  Each target is judged here, never in `make test`.
+
+BEGIN {
+	FS = ","
+	nops = split("reserve_release commit_decommit_1 commit_decommit_1_cold " \
+	             "commit_decommit_64 query protect first_touch", ops, " ")
+	label["reserve_release"] = "reserve + release 64 KiB"
+	label["commit_decommit_1"] = "commit + decommit 1 page"
+	label["commit_decommit_1_cold"] = "  same, its page table built + freed"
+	label["commit_decommit_64"] = "commit + decommit 64 pages"
+	label["query"] = "VirtualQuery (Linux: mincore)"
+	label["protect"] = "VirtualProtect 1 page"
+	label["first_touch"] = "first touch, per page"
+	nlv = split("1 1000 100000 1000000", lv, " ")
+}
+
+FILENAME ~ /host-time/ && $1 == "ns" {
+	ns[$2, $3, $4] = $5
+	if ($4 == "linux")
+		llive[$3] = ($6 ~ /capped/) ? capped($6) : $3
+}
+FILENAME ~ /host-time/ && $1 == "mem" { mem[$2] = $5 }
+FILENAME ~ /host-ir/ { ir[$1, $2] = $3 }
+FILENAME ~ /kernel/ { split($0, w, " "); if (w[1] == "bench:" && w[3] ~ /^[0-9]+$/) k[w[2]] = w[3] }
+
+function capped(note,    n) { n = note; sub(/.*: /, "", n); sub(/ live.*/, "", n); return n }
+function num(x) { return x == "" ? "-" : x }
+function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "" : sprintf("%.2f", a / b) }
+function human(n) { return n >= 1000000 ? (n / 1000000) "M" : n >= 1000 ? (n / 1000) "k" : n }
+
+function host_table(    i, j, op, l) {
+	print "== hosted twin: cost per operation, hostmem next to the Linux way"
+	printf "%-38s %6s %11s %10s %9s %12s %8s\n", "operation", "live", "hostmem ns",
+	       "Linux ns", "hm/Linux", "hostmem insn", "Linux live"
+	for (i = 1; i <= nops; i++) {
+		op = ops[i]
+		for (j = 1; j <= nlv; j++) {
+			l = lv[j]
+			printf "%-38s %6s %11s %10s %9s %12s %8s\n", (j == 1 ? label[op] : ""), human(l),
+			       num(ns[op, l, "hostmem"]), num(ns[op, l, "linux"]),
+			       num(ratio(ns[op, l, "hostmem"], ns[op, l, "linux"])),
+			       num(ir[op, l] == "" ? "" : sprintf("%.0f", ir[op, l])),
+			       (llive[l] == "" ? "-" : human(llive[l]))
+		}
+	}
+}
+
+# Kernel figures are TSC ticks; under -icount one instruction is `scale`
+# ticks, which the kernel's check loop of 2,000,004 instructions shows.
+function kernel_scale(    s) {
+	s = k["tsc_check_2000002_insn"] / 2000004
+	if (s >= 0.999 && (s - int(s + 0.5)) ^ 2 < 1e-6) { kunit = "insn"; return int(s + 0.5) }
+	kunit = "ticks"
+	return 1
+}
+
+function kernel_table(    s, n) {
+	if (!("commit_touch_64MiB" in k))
+		return
+	s = kernel_scale()
+	print ""
+	print "== kernel under QEMU (TCG, -icount): " (kunit == "insn" ? \
+	      "the TSC counts instructions (check loop: " k["tsc_check_2000002_insn"] / s \
+	      " for 2,000,004)" : "-icount not in effect: figures are TSC ticks")
+	split("commit_touch_64MiB fill64_64MiB rep_stosq_64MiB release_64MiB " \
+	      "touch_overhead_per_page reserve_release commit_decommit_1 " \
+	      "commit_decommit_1_cold commit_decommit_64", names, " ")
+	klabel["commit_touch_64MiB"] = "commit + first touch of 64 MiB"
+	klabel["fill64_64MiB"] = "the same 64 MiB written once mapped (8-byte stores)"
+	klabel["rep_stosq_64MiB"] = "  ... with rep stosq"
+	klabel["release_64MiB"] = "release of the 64 MiB"
+	klabel["touch_overhead_per_page"] = "fault overhead per page (touch - write) / pages"
+	klabel["reserve_release"] = "reserve + release 64 KiB, per op"
+	klabel["commit_decommit_1"] = "commit + decommit 1 page, per op"
+	klabel["commit_decommit_1_cold"] = "  same, page table built + freed"
+	klabel["commit_decommit_64"] = "commit + decommit 64 pages, per op"
+	for (n = 1; n in names; n++) {
+		kv[names[n]] = k[names[n]] / s
+		printf "%-52s %14d %s\n", klabel[names[n]], kv[names[n]], kunit
+	}
+	guest_ratio = kv["commit_touch_64MiB"] / kv["fill64_64MiB"]
+	printf "%-52s %14.2f\n", "commit + first touch / write of mapped memory", guest_ratio
+	printf "%-52s %14.2f\n", "  against rep stosq", kv["commit_touch_64MiB"] / kv["rep_stosq_64MiB"]
+}
+
+# A kernel figure printed in thousandths.
+function kfix(name) { return (name in k) ? sprintf("%.2f", k[name] / 1000) : "-" }
+
+function memory_table() {
+	print ""
+	print "== memory (measured from the manager's counters)"
+	printf "%-52s %8s %8s\n", "", "twin", "kernel"
+	printf "%-52s %8s %8s\n", "metadata bytes per frame", num(mem["meta_bytes_per_frame"]),
+	       kfix("meta_bytes_per_frame_x1000")
+	printf "%-52s %8s %8s\n", "metadata bytes per reservation (node + slab)",
+	       num(mem["meta_bytes_per_resv"]),
+	       kfix("meta_bytes_per_resv_x1000")
+	printf "%-52s %8s %8s\n", "page-table pages before the first operation",
+	       num(mem["tables_baseline"]), num(k["tables_baseline"])
+	printf "%-52s %8s %8s\n", "page-table pages after releasing everything",
+	       num(mem["tables_after_release"]), num(k["tables_after_release"])
+	printf "%-52s %8s %8s\n", "metadata frames after releasing everything",
+	       num(mem["meta_frames_after_release"]), num(k["meta_frames_after_release"])
+}
+
+# One target: what, the figure, the limit, met?  Kept for the JSON too.
+function target(what, value, limit, cmp,    met) {
+	if (value == "")
+		return
+	met = (cmp == "<=") ? (value + 0 <= limit + 0) : (value + 0 == limit + 0)
+	nt++
+	tw[nt] = what; tv[nt] = value; tl[nt] = cmp " " limit; tm[nt] = met
+	printf "%-58s %10s %12s  %s\n", what, value, cmp " " limit, met ? "met" : "MISSED"
+}
+
+function worst(op,    j, m) {
+	for (j = 1; j <= nlv; j++)
+		if ((op SUBSEP lv[j]) in ir && ir[op, lv[j]] > m)
+			m = ir[op, lv[j]]
+	return m == "" ? "" : sprintf("%.0f", m)
+}
+
+function targets(    rr, rr1m, growth) {
+	print ""
+	print "== targets"
+	rr = ir["reserve_release", 100000]; rr1m = ir["reserve_release", 1000000]
+	target("reserve+release at 100k live, insn", (rr == "" ? "" : sprintf("%.0f", rr)), 800, "<=")
+	growth = (rr == "" || rr1m == "") ? "" : sprintf("%.2f", rr1m / rr)
+	target("reserve+release at 1M live / at 100k", growth, 1.3, "<=")
+	target("commit+decommit 1 page, insn (worst over live counts)", worst("commit_decommit_1"), 600, "<=")
+	target("  same, page table built + freed each time", worst("commit_decommit_1_cold"), 600, "<=")
+	if (guest_ratio != "")
+		target("guest commit+first touch / write of mapped memory", sprintf("%.2f", guest_ratio), 1.3, "<=")
+	target("metadata bytes per frame (twin)", mem["meta_bytes_per_frame"], 16, "<=")
+	target("metadata bytes per reservation (twin)", mem["meta_bytes_per_resv"], 64, "<=")
+	if ("meta_bytes_per_resv_x1000" in k)
+		target("metadata bytes per reservation (kernel)",
+		       sprintf("%.2f", k["meta_bytes_per_resv_x1000"] / 1000), 64, "<=")
+	target("page-table pages after release (twin), baseline " mem["tables_baseline"],
+	       mem["tables_after_release"], mem["tables_baseline"], "==")
+	if ("tables_after_release" in k)
+		target("page-table pages after release (kernel), baseline " k["tables_baseline"],
+		       k["tables_after_release"], k["tables_baseline"], "==")
+}
+
+function write_csv(    f, i, j, op, l) {
+	f = out "/results.csv"
+	print "op,live,hostmem_ns,linux_ns,hostmem_over_linux,hostmem_insn,linux_live" > f
+	for (i = 1; i <= nops; i++)
+		for (j = 1; j <= nlv; j++) {
+			op = ops[i]; l = lv[j]
+			print op "," l "," ns[op, l, "hostmem"] "," ns[op, l, "linux"] "," \
+			      ratio(ns[op, l, "hostmem"], ns[op, l, "linux"]) "," ir[op, l] "," llive[l] > f
+		}
+	for (n in kv)
+		print "kernel_" n ",,,,," kv[n] "," > f
+	close(f)
+}
+
+function jnum(x) { return x == "" ? "null" : x }
+function nan(x) { return x == "" ? "NaN" : x }
+
+function write_json(    f, i, j, op, l, sep, n) {
+	f = out "/results.json"
+	print "{\n  \"host\": [" > f
+	sep = ""
+	for (i = 1; i <= nops; i++)
+		for (j = 1; j <= nlv; j++) {
+			op = ops[i]; l = lv[j]
+			printf "%s    {\"op\": \"%s\", \"live\": %s, \"hostmem_ns\": %s, \"linux_ns\": %s, " \
+			       "\"hostmem_insn\": %s, \"linux_live\": %s}", sep, op, l,
+			       jnum(ns[op, l, "hostmem"]), jnum(ns[op, l, "linux"]), jnum(ir[op, l]),
+			       jnum(llive[l]) > f
+			sep = ",\n"
+		}
+	printf "\n  ],\n  \"kernel_%s\": {", (kunit == "" ? "ticks" : kunit) > f
+	sep = ""
+	for (n in kv) { printf "%s\"%s\": %s", sep, n, kv[n] > f; sep = ", " }
+	printf "},\n  \"memory\": {" > f
+	sep = ""
+	for (n in mem) { printf "%s\"%s\": %s", sep, n, mem[n] > f; sep = ", " }
+	printf "},\n  \"targets\": [" > f
+	for (i = 1; i <= nt; i++)
+		printf "%s\n    {\"what\": \"%s\", \"value\": %s, \"limit\": \"%s\", \"met\": %s}",
+		       (i > 1 ? "," : ""), tw[i], tv[i], tl[i], (tm[i] ? "true" : "false") > f
+	print "\n  ]\n}" > f
+	close(f)
+}
+
+# One row per live count: live, then instructions, hostmem ns, Linux ns per op.
+function write_plot(    f, i, j, op, l) {
+	f = out "/plot.dat"
+	for (j = 1; j <= nlv; j++) {
+		l = lv[j]
+		printf "%s", l > f
+		for (i = 1; i <= nops; i++) {
+			op = ops[i]
+			printf " %s %s %s", nan(ir[op, l]), nan(ns[op, l, "hostmem"]),
+			       nan(ns[op, l, "linux"]) > f
+		}
+		printf "\n" > f
+	}
+	close(f)
+}
+
+END {
+	host_table()
+	kernel_table()
+	memory_table()
+	targets()
+	write_csv()
+	write_json()
+	write_plot()
+	print ""
+	print "results: " out "/results.csv, " out "/results.json, " out "/table.txt"
+}
