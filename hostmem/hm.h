@@ -71,6 +71,7 @@ struct hm {
 	EMemoryCriticalLevel level;      /* of the allocation in progress (pressure.c) */
 	EMemoryAvailable notified;       /* the level last reported */
 	ICLRMemoryNotificationCallback *callback;   /* holds a reference */
+	size_t acquired;                 /* nodes that are acquired space (vaspace.c) */
 	uint32_t refs;
 	enum hm_verify_mode verify;
 	bool dead;                       /* a verify failed: every call is refused */
@@ -116,6 +117,8 @@ HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out);
 /* manager.c: every public call is hm_enter (lock; false if dead), the
  * work, hm_leave (verify in tests, unlock, notify, status -> HRESULT). */
 bool hm_enter(struct hm *hm);
+/* Lock held: from now on every call is refused (HOST_E_CLRNOTAVAILABLE). */
+void hm_die(struct hm *hm, const char *why);
 HRESULT hm_leave(struct hm *hm, hm_status s);
 bool hm_same_iid(REFIID a, REFIID b);
 

@@ -209,18 +209,29 @@ static HRESULT alloc_large(struct hmalloc *a, SIZE_T size, EMemoryCriticalLevel 
 	return S_OK;
 }
 
+/* A process-critical block the manager cannot give makes it unusable, as
+ * a process-critical VirtualAlloc does (pressure.c). */
 static HRESULT block_alloc(struct hmalloc *a, SIZE_T size, EMemoryCriticalLevel level,
                            uint64_t *p)
 {
+	struct hm *hm = a->hm;
+	HRESULT hr;
+
 	if ((uint32_t)level > eProcessCritical)
 		return E_INVALIDARG;
-	if (a->hm->dead)
+	if (hm->dead)
 		return HOST_E_CLRNOTAVAILABLE;
 	if (size > VA_LIMIT - VA_MIN)
-		return E_OUTOFMEMORY;
-	if (size <= class_size(NCLASS - 1))
-		return alloc_small(a, class_for(size ? size : 1), level, p);
-	return alloc_large(a, size, level, p);
+		hr = E_OUTOFMEMORY;
+	else if (size <= class_size(NCLASS - 1))
+		hr = alloc_small(a, class_for(size ? size : 1), level, p);
+	else
+		hr = alloc_large(a, size, level, p);
+	if (hr == E_OUTOFMEMORY && level == eProcessCritical && hm_enter(hm)) {
+		hm_die(hm, "a process-critical IHostMalloc allocation failed");
+		hm->plat->unlock(hm->plat->ctx);
+	}
+	return hr;
 }
 
 /* The chunk holding p if p is a block this allocator handed out and has not

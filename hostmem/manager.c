@@ -37,7 +37,7 @@ bool hm_same_iid(REFIID a, REFIID b)
 
 /* From now on every call is refused: the process cannot go on (a failed
  * process-critical allocation) or the manager cannot be trusted (verify). */
-static void die(struct hm *hm, const char *why)
+void hm_die(struct hm *hm, const char *why)
 {
 	size_t i;
 
@@ -76,7 +76,7 @@ HRESULT hm_leave(struct hm *hm, hm_status s)
 		char why[sizeof(hm->why)];
 
 		if (!verify_manager(hm, why, sizeof(why))) {
-			die(hm, why);
+			hm_die(hm, why);
 			s = HM_CORRUPT;
 		}
 	}
@@ -151,7 +151,7 @@ static HRESULT mgr_VirtualAlloc(IHostMemoryManager *This, void *pAddress, SIZE_T
 		hm->level = eTaskCritical;
 	}
 	if (dwCriticalLevel == eProcessCritical && (s == HM_NO_MEMORY || s == HM_COMMITMENT_LIMIT))
-		die(hm, "a process-critical allocation failed");
+		hm_die(hm, "a process-critical allocation failed");
 	hr = hm_leave(hm, s);
 	if (hr == S_OK)
 		*ppMem = (void *)(uintptr_t)base;
@@ -381,7 +381,7 @@ HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st)
 	*st = (struct hostmem_stats){
 		.frames_usable = fr->usable, .frames_free = fr->nfree, .frames_zeroed = fr->nzeroed,
 		.frames_data = fr->used[FRAME_DATA], .frames_tables = pt_tables(&hm->pt),
-		.frames_meta = fr->used[FRAME_META], .reservations = hm->resv.count,
+		.frames_meta = fr->used[FRAME_META], .reservations = hm->resv.count - hm->acquired,
 		.commit_charge = hm->charge, .commit_promised = fr->promised,
 		.commit_available = pressure_available(hm),
 	};
@@ -400,7 +400,7 @@ HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
 		return HOST_E_CLRNOTAVAILABLE;
 	ok = verify_manager(hm, why, len);
 	if (!ok)
-		die(hm, why);
+		hm_die(hm, why);
 	hm->plat->unlock(hm->plat->ctx);
 	return ok ? S_OK : E_FAIL;
 }

@@ -50,6 +50,7 @@ hm_status vm_acquired_space(struct hm *hm, uint64_t start, uint64_t size)
 		return HM_NO_MEMORY;
 	*r = (struct resv){ .base = base, .end = page_up(start + size), .flags = RESV_F_ACQUIRED };
 	resv_insert(&hm->resv, r);
+	hm->acquired++;
 	return HM_OK;
 }
 
@@ -64,5 +65,6 @@ hm_status vm_released_space(struct hm *hm, uint64_t start)
 		return HM_INVALID_PARAMETER;
 	resv_remove(&hm->resv, r);
 	slab_free(&hm->nodes, r);
+	hm->acquired--;
 	return HM_OK;
 }
