@@ -81,6 +81,7 @@ static hm_status alloc_reserve(struct hm *hm, uint64_t addr, uint64_t size, DWOR
 			release(hm, r);
 			return s;
 		}
+		r->flags |= RESV_F_COMMITTED;
 	}
 	*out = r->base;
 	return HM_OK;
@@ -109,8 +110,10 @@ static hm_status alloc_commit(struct hm *hm, uint64_t addr, uint64_t size, DWORD
 	if (r->flags & RESV_F_LARGE_PAGES)
 		return HM_INVALID_PARAMETER;     /* committed whole when reserved */
 	s = commit_range(hm, va, end, prot);
-	if (s == HM_OK)
+	if (s == HM_OK) {
+		r->flags |= RESV_F_COMMITTED;
 		*out = va;
+	}
 	return s;
 }
 

@@ -56,10 +56,12 @@ hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DW
 	return HM_OK;
 }
 
-/* Decommits every page, then forgets the reservation.  Cannot fail. */
+/* Decommits every page, then forgets the reservation.  One that never had
+ * a page committed has no page state to walk.  Cannot fail. */
 void release(struct hm *hm, struct resv *r)
 {
-	decommit_range(hm, r->base, r->end);
+	if (r->flags & RESV_F_COMMITTED)
+		decommit_range(hm, r->base, r->end);
 	resv_remove(&hm->resv, r);
 	slab_free(&hm->nodes, r);
 }

@@ -28,6 +28,7 @@
 #define RESV_F_WRITE_WATCH  0x1u    /* reserved with MEM_WRITE_WATCH */
 #define RESV_F_LARGE_PAGES  0x2u    /* MEM_LARGE_PAGES */
 #define RESV_F_ACQUIRED     0x4u    /* AcquiredVirtualAddressSpace: not ours */
+#define RESV_F_COMMITTED    0x8u    /* a page was committed once: release must decommit */
 
 struct resv {
 	uint64_t base;          /* multiple of G */

@@ -257,19 +257,27 @@ static void an_access_faults_at_the_first_page_it_may_not_touch(void **state)
 /* ------------------------------------------------------------ demand zero */
 
 /* A new page has no frame until it is touched; the first touch takes the
- * frame the commit promised and reads zero, even where RAM held junk. */
-static void first_touch_takes_the_promised_frame_and_reads_zero(void **state)
+ * frames the commit promised to its like neighbours in the aligned 64 KiB
+ * cluster (fault-around) and reads zero, even where RAM held junk.  A page
+ * of another protection in the cluster is left alone. */
+static void first_touch_takes_the_promised_frames_of_its_cluster(void **state)
 {
 	struct twin *t = *state;
 	struct hostmem_stats a, b;
 
-	alloc_ok(t, BASE, 4 * PG, RC, PAGE_READWRITE);
+	alloc_ok(t, BASE, 20 * PG, RC, PAGE_READWRITE);
+	protect_ok(t, BASE + 3 * PG, PG, PAGE_READONLY);
 	a = twin_stats(t);
-	assert_int_equal(a.commit_promised, 4);
+	assert_int_equal(a.commit_promised, 20);
 	assert_bytes(t, BASE + PG, PG, 0);
 	b = twin_stats(t);
-	assert_int_equal(b.commit_promised, a.commit_promised - 1);
-	assert_int_equal(b.frames_data, a.frames_data + 1);
+	/* pages 0..2 and 4..15 are alike; 3 differs; 16..19 are the next cluster */
+	assert_int_equal(b.commit_promised, a.commit_promised - 3);
+	assert_int_equal(b.frames_data, a.frames_data + 3);
+	assert_bytes(t, BASE + 8 * PG, PG, 0);
+	b = twin_stats(t);
+	assert_int_equal(b.commit_promised, a.commit_promised - 15);
+	assert_int_equal(b.frames_data, a.frames_data + 15);
 	assert_int_equal(b.commit_available, a.commit_available);
 	assert_int_equal(b.commit_charge, a.commit_charge);
 }
@@ -367,7 +375,7 @@ int main(void)
 		T(execute_only_pages_read_but_do_not_write),
 		T(execute_readwrite_pages_allow_every_access),
 		T(an_access_faults_at_the_first_page_it_may_not_touch),
-		D(first_touch_takes_the_promised_frame_and_reads_zero),
+		D(first_touch_takes_the_promised_frames_of_its_cluster),
 		D(recycled_frames_read_zero),
 		D(decommit_and_release_take_effect_at_once),
 		T(a_fired_guard_keeps_the_reset_discard),

@@ -355,6 +355,7 @@ static void decommit_returns_charge_frames_and_promises(void **state)
 	reserve_ok(t, BASE, GR, PAGE_NOACCESS);
 	a = twin_stats(t);
 	commit_ok(t, BASE, 8 * PG, PAGE_READWRITE);
+	protect_ok(t, BASE + 4 * PG, 4 * PG, PAGE_READONLY);  /* another cluster run */
 	fill_ok(t, BASE, 4 * PG, 7);                      /* pages 0..3 resident */
 	protect_ok(t, BASE + 3 * PG, PG, PAGE_NOACCESS);   /* page 3 parked */
 	b = twin_stats(t);
