@@ -69,12 +69,28 @@ static uint64_t run_end(struct hm *hm, uint64_t va, uint64_t end, bool *committe
 	return end;
 }
 
+/* Committed runs take the new protection, uncommitted ones become
+ * demand-zero.  Every table exists (pt_prepare): nothing here can fail. */
+static void write_runs(struct hm *hm, uint64_t va, uint64_t end, DWORD prot,
+                       struct tlb_gather *g)
+{
+	uint64_t next;
+	bool was;
+
+	for (; va < end; va = next) {
+		next = run_end(hm, va, end, &was);
+		if (was)
+			pt_protect(&hm->pt, va, (next - va) / PAGE, prot, g);
+		else
+			pt_write(&hm->pt, va, (next - va) / PAGE, pte_make_demand_zero(prot), g);
+	}
+}
+
 hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 {
 	size_t npages = (end - va) / PAGE, committed, promised, fresh;
 	struct tlb_gather g;
-	uint64_t next;
-	bool was;
+	bool ok = true;
 
 	count_pages(hm, va, end, &committed, &promised);
 	fresh = npages - committed;
@@ -82,20 +98,17 @@ hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 	if ((fresh && !pressure_allows(hm, fresh)) || !frames_promise(&hm->frames, fresh))
 		return HM_COMMITMENT_LIMIT;
 	tlb_gather_init(&g, &hm->frames);
-	if (pt_prepare(&hm->pt, va, npages, &g) != PT_OK) {
-		tlb_finish(&g);
+	if (committed == 0)   /* the common case: one all-or-nothing write */
+		ok = pt_write(&hm->pt, va, npages, pte_make_demand_zero(prot), &g) == PT_OK;
+	else if (pt_prepare(&hm->pt, va, npages, &g) == PT_OK)
+		write_runs(hm, va, end, prot, &g);
+	else
+		ok = false;
+	tlb_finish(&g);
+	if (!ok) {
 		frames_unpromise(&hm->frames, fresh);
 		return HM_NO_MEMORY;
 	}
-	/* Every table exists now: nothing below can fail. */
-	for (; va < end; va = next) {
-		next = run_end(hm, va, end, &was);
-		if (was)
-			pt_protect(&hm->pt, va, (next - va) / PAGE, prot, &g);
-		else
-			pt_write(&hm->pt, va, (next - va) / PAGE, pte_make_demand_zero(prot), &g);
-	}
-	tlb_finish(&g);
 	hm->charge += fresh;
 	return HM_OK;
 }
