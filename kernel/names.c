@@ -1,32 +1,63 @@
 #include "names.h"
 #include "hostmem/format.h"
 
-static const struct { DWORD bit; const char *name; } protections[] = {
-	{ PAGE_NOACCESS, "PAGE_NOACCESS" }, { PAGE_READONLY, "PAGE_READONLY" },
-	{ PAGE_READWRITE, "PAGE_READWRITE" }, { PAGE_WRITECOPY, "PAGE_WRITECOPY" },
-	{ PAGE_EXECUTE, "PAGE_EXECUTE" }, { PAGE_EXECUTE_READ, "PAGE_EXECUTE_READ" },
-	{ PAGE_EXECUTE_READWRITE, "PAGE_EXECUTE_READWRITE" },
-	{ PAGE_EXECUTE_WRITECOPY, "PAGE_EXECUTE_WRITECOPY" }, { PAGE_GUARD, "PAGE_GUARD" },
-	{ PAGE_NOCACHE, "PAGE_NOCACHE" }, { PAGE_WRITECOMBINE, "PAGE_WRITECOMBINE" },
+const struct named protect_names[] = {
+	{ PAGE_NOACCESS,          "PAGE_NOACCESS",          "noaccess na" },
+	{ PAGE_READONLY,          "PAGE_READONLY",          "ro r readonly" },
+	{ PAGE_READWRITE,         "PAGE_READWRITE",         "rw readwrite" },
+	{ PAGE_WRITECOPY,         "PAGE_WRITECOPY",         "wcopy writecopy" },
+	{ PAGE_EXECUTE,           "PAGE_EXECUTE",           "x execute" },
+	{ PAGE_EXECUTE_READ,      "PAGE_EXECUTE_READ",      "rx" },
+	{ PAGE_EXECUTE_READWRITE, "PAGE_EXECUTE_READWRITE", "rwx" },
+	{ PAGE_EXECUTE_WRITECOPY, "PAGE_EXECUTE_WRITECOPY", "xwcopy" },
+	{ PAGE_GUARD,             "PAGE_GUARD",             "guard" },
+	{ PAGE_NOCACHE,           "PAGE_NOCACHE",           "nocache" },
+	{ PAGE_WRITECOMBINE,      "PAGE_WRITECOMBINE",      "wcomb writecombine" },
 };
+const size_t protect_names_count = sizeof(protect_names) / sizeof(protect_names[0]);
 
-const char *protect_name(DWORD prot, char *buf, size_t len)
+const struct named memtype_names[] = {
+	{ MEM_COMMIT,      "MEM_COMMIT",      "commit" },
+	{ MEM_RESERVE,     "MEM_RESERVE",     "reserve" },
+	{ MEM_DECOMMIT,    "MEM_DECOMMIT",    "decommit" },
+	{ MEM_RELEASE,     "MEM_RELEASE",     "release" },
+	{ MEM_RESET,       "MEM_RESET",       "reset" },
+	{ MEM_TOP_DOWN,    "MEM_TOP_DOWN",    "topdown" },
+	{ MEM_WRITE_WATCH, "MEM_WRITE_WATCH", "watch" },
+	{ MEM_PHYSICAL,    "MEM_PHYSICAL",    "physical" },
+	{ MEM_RESET_UNDO,  "MEM_RESET_UNDO",  "undo resetundo" },
+	{ MEM_LARGE_PAGES, "MEM_LARGE_PAGES", "large" },
+	{ MEM_PRIVATE,     "MEM_PRIVATE",     "" },
+};
+const size_t memtype_names_count = sizeof(memtype_names) / sizeof(memtype_names[0]);
+
+const char *flags_text(const struct named *t, size_t count, DWORD v, char *buf, size_t len)
 {
 	size_t n = 0;
-	DWORD rest = prot;
+	DWORD rest = v;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(protections) / sizeof(protections[0]); i++) {
-		if (!(prot & protections[i].bit))
+	for (size_t i = 0; i < count; i++) {
+		if (!(v & t[i].value))
 			continue;
-		n += hm_snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", protections[i].name);
-		rest &= ~protections[i].bit;
+		n += hm_snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", t[i].win32);
+		rest &= ~t[i].value;
 	}
-	if (!prot)
+	if (!v)
 		hm_snprintf(buf, len, "0");
 	else if (rest)
 		hm_snprintf(buf + n, n < len ? len - n : 0, "%s0x%x", n ? "|" : "", rest);
 	return buf;
+}
+
+const char *protect_name(DWORD prot, char *buf, size_t len)
+{
+	return flags_text(protect_names, protect_names_count, prot, buf, len);
+}
+
+const char *memtype_name(DWORD type, char *buf, size_t len)
+{
+	return flags_text(memtype_names, memtype_names_count, type, buf, len);
 }
 
 const char *state_name(DWORD state)

@@ -50,7 +50,6 @@ const char *addr_text(uint64_t addr, char buf[20]);
 /* "0x10000 (64 KiB)", into buf. */
 const char *size_text(uint64_t size, char buf[40]);
 /* "MEM_COMMIT|MEM_RESERVE", "0" for none, into buf. */
-const char *memtype_name(DWORD type, char *buf, size_t len);
 
 /* Ends a call's line with " -> NAME (0xVALUE)". */
 void show_hr(HRESULT hr);

@@ -15,40 +15,6 @@
 #include "trap.h"
 #include "hostmem/format.h"
 
-struct named {
-	DWORD value;
-	const char *win32;       /* the Windows name, also accepted */
-	const char *words;       /* short names, separated by spaces */
-};
-
-static const struct named protections[] = {
-	{ PAGE_NOACCESS,          "PAGE_NOACCESS",          "noaccess na" },
-	{ PAGE_READONLY,          "PAGE_READONLY",          "ro r readonly" },
-	{ PAGE_READWRITE,         "PAGE_READWRITE",         "rw readwrite" },
-	{ PAGE_WRITECOPY,         "PAGE_WRITECOPY",         "wcopy writecopy" },
-	{ PAGE_EXECUTE,           "PAGE_EXECUTE",           "x execute" },
-	{ PAGE_EXECUTE_READ,      "PAGE_EXECUTE_READ",      "rx" },
-	{ PAGE_EXECUTE_READWRITE, "PAGE_EXECUTE_READWRITE", "rwx" },
-	{ PAGE_EXECUTE_WRITECOPY, "PAGE_EXECUTE_WRITECOPY", "xwcopy" },
-	{ PAGE_GUARD,             "PAGE_GUARD",             "guard" },
-	{ PAGE_NOCACHE,           "PAGE_NOCACHE",           "nocache" },
-	{ PAGE_WRITECOMBINE,      "PAGE_WRITECOMBINE",      "wcomb writecombine" },
-};
-
-static const struct named memflags[] = {
-	{ MEM_COMMIT,      "MEM_COMMIT",      "commit" },
-	{ MEM_RESERVE,     "MEM_RESERVE",     "reserve" },
-	{ MEM_DECOMMIT,    "MEM_DECOMMIT",    "decommit" },
-	{ MEM_RELEASE,     "MEM_RELEASE",     "release" },
-	{ MEM_RESET,       "MEM_RESET",       "reset" },
-	{ MEM_TOP_DOWN,    "MEM_TOP_DOWN",    "topdown" },
-	{ MEM_WRITE_WATCH, "MEM_WRITE_WATCH", "watch" },
-	{ MEM_PHYSICAL,    "MEM_PHYSICAL",    "physical" },
-	{ MEM_RESET_UNDO,  "MEM_RESET_UNDO",  "undo resetundo" },
-	{ MEM_LARGE_PAGES, "MEM_LARGE_PAGES", "large" },
-	{ MEM_PRIVATE,     "MEM_PRIVATE",     "" },
-};
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t last;
@@ -232,14 +198,14 @@ static int parse_bits(const struct named *t, size_t count, const char *s, DWORD 
 
 int arg_protect(const char *s, DWORD *out)
 {
-	return parse_bits(protections, COUNT(protections), s, out);
+	return parse_bits(protect_names, protect_names_count, s, out);
 }
 
 int arg_memflag(const char *s, DWORD *out)
 {
 	DWORD v;
 
-	if (!parse_bits(memflags, COUNT(memflags), s, &v))
+	if (!parse_bits(memtype_names, memtype_names_count, s, &v))
 		return 0;
 	*out |= v;
 	return 1;
@@ -288,25 +254,6 @@ const char *size_text(uint64_t size, char buf[40])
 	else
 		hm_snprintf(buf, 40, "0x%llx (%llu %s)", (unsigned long long)size,
 		            (unsigned long long)(size >> (10 * (u + 1))), unit[u]);
-	return buf;
-}
-
-const char *memtype_name(DWORD type, char *buf, size_t len)
-{
-	size_t n = 0;
-	DWORD rest = type;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < COUNT(memflags); i++) {
-		if (!(type & memflags[i].value))
-			continue;
-		n += hm_snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", memflags[i].win32);
-		rest &= ~memflags[i].value;
-	}
-	if (!type)
-		hm_snprintf(buf, len, "0");
-	else if (rest)
-		hm_snprintf(buf + n, n < len ? len - n : 0, "%s0x%x", n ? "|" : "", rest);
 	return buf;
 }
 
