@@ -6,46 +6,7 @@
  * call (hostmem_set_verify_each) and all tests leave nothing behind.
  */
 #include "kernel/ktest.h"
-#include "kernel/memory.h"
-#include "hostmem/embed.h"
-
-#define P 4096ull
-#define G 0x10000ull
-
-static IHostMemoryManager *mgr(void)
-{
-	IHostMemoryManager *m = kernel_memory_manager();
-
-	hostmem_set_verify_each(m, true);
-	return m;
-}
-
-static HRESULT alloc(void *addr, SIZE_T size, DWORD type, DWORD prot, void **p)
-{
-	return IHostMemoryManager_VirtualAlloc(mgr(), addr, size, type, prot, eTaskCritical, p);
-}
-
-static HRESULT release(void *p)
-{
-	return IHostMemoryManager_VirtualFree(mgr(), p, 0, MEM_RELEASE);
-}
-
-static MEMORY_BASIC_INFORMATION query(void *p)
-{
-	MEMORY_BASIC_INFORMATION mbi = { 0 };
-	SIZE_T n;
-
-	IHostMemoryManager_VirtualQuery(mgr(), p, &mbi, sizeof(mbi), &n);
-	return mbi;
-}
-
-static struct hostmem_stats stats(void)
-{
-	struct hostmem_stats st;
-
-	hostmem_get_stats(mgr(), &st);
-	return st;
-}
+#include "tests/kernel/vm.h"
 
 KTEST(reserved_pages_fault_on_any_access)
 {
@@ -55,7 +16,7 @@ KTEST(reserved_pages_fault_on_any_access)
 	KASSERT_EQ((uint64_t)p % G, 0);
 	KASSERT_EQ(try_read(p, 0, 0), STATUS_ACCESS_VIOLATION);
 	KASSERT_EQ(try_write((uint8_t *)p + 2 * P, 1, 0), STATUS_ACCESS_VIOLATION);
-	KASSERT_EQ(release(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
 
 /* The first touch takes a frame through the real #PF path (demand zero). */
@@ -71,7 +32,7 @@ KTEST(committed_pages_read_zero_and_keep_writes)
 	p[3 * 512] = 0xFEEDFACE;
 	KASSERT_EQ(p[3 * 512], 0xFEEDFACE);
 	KASSERT_EQ(stats().frames_data, before.frames_data + 8);
-	KASSERT_EQ(release((void *)p), S_OK);
+	KASSERT_EQ(release_at((void *)p), S_OK);
 	KASSERT_EQ(stats().frames_data, before.frames_data);
 }
 
@@ -84,7 +45,7 @@ KTEST(read_only_pages_fault_on_write)
 	KASSERT_EQ(try_read(p, 0, 0), 0);
 	KASSERT_EQ(try_write(p, 1, &fi), STATUS_ACCESS_VIOLATION);
 	KASSERT_EQ(fi.addr, (uint64_t)p);
-	KASSERT_EQ(release(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
 
 KTEST(non_execute_pages_fault_on_fetch)
@@ -99,7 +60,7 @@ KTEST(non_execute_pages_fault_on_fetch)
 	KASSERT_EQ(old, PAGE_READWRITE);
 	KASSERT_EQ(try_exec(p, 0), 0);
 	KASSERT_EQ(try_write(p, 0, 0), STATUS_ACCESS_VIOLATION);
-	KASSERT_EQ(release(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
 
 KTEST(guard_page_faults_once_then_the_access_succeeds)
@@ -117,7 +78,7 @@ KTEST(guard_page_faults_once_then_the_access_succeeds)
 	KASSERT_EQ(query(p).Protect, PAGE_READWRITE);
 	KASSERT_EQ(query(p).AllocationProtect, PAGE_READWRITE | PAGE_GUARD);
 	KASSERT_EQ(query(p + P).Protect, PAGE_READWRITE | PAGE_GUARD);   /* its own guard */
-	KASSERT_EQ(release(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
 
 /* A guard set on a page that already holds data keeps the data. */
@@ -133,7 +94,7 @@ KTEST(guard_over_written_data_keeps_it)
 	KASSERT_EQ(try_read(p + 100, &v, 0), 0);
 	KASSERT_EQ(v, 42);
 	KASSERT_EQ(try_write(p, 1, 0), STATUS_ACCESS_VIOLATION);     /* read-only now */
-	KASSERT_EQ(release(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
 
 KTEST(noaccess_commit_differs_from_reserve_and_faults)
@@ -147,7 +108,7 @@ KTEST(noaccess_commit_differs_from_reserve_and_faults)
 	KASSERT_EQ(query(p + P).State, MEM_RESERVE);
 	KASSERT_EQ(query(p + P).Protect, 0);
 	KASSERT_EQ(try_read(p, 0, 0), STATUS_ACCESS_VIOLATION);
-	KASSERT_EQ(release(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
 
 KTEST(protect_keeps_contents_through_noaccess)
@@ -163,7 +124,7 @@ KTEST(protect_keeps_contents_through_noaccess)
 	KASSERT_EQ(old, PAGE_NOACCESS);
 	KASSERT_EQ(try_read(p + 7, &v, 0), 0);
 	KASSERT_EQ(v, 0xAB);
-	KASSERT_EQ(release(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
 
 /* Decommit returns the frame; a new commit of the page reads zero even if
@@ -181,7 +142,7 @@ KTEST(decommitted_page_faults_and_recommits_as_zero)
 	KASSERT_EQ(alloc((void *)p, P, MEM_COMMIT, PAGE_READWRITE, (void **)&p), S_OK);
 	KASSERT_EQ(try_read((void *)p, &v, 0), 0);
 	KASSERT_EQ(v, 0);
-	KASSERT_EQ(release((void *)p), S_OK);
+	KASSERT_EQ(release_at((void *)p), S_OK);
 }
 
 KTEST(release_returns_every_frame_and_table)
@@ -192,7 +153,7 @@ KTEST(release_returns_every_frame_and_table)
 	KASSERT_EQ(alloc(0, 64 * G, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE, (void **)&p), S_OK);
 	for (uint64_t off = 0; off < 64 * G; off += 7 * P)
 		p[off] = 1;
-	KASSERT_EQ(release(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 	after = stats();
 	KASSERT_EQ(after.frames_free, before.frames_free);
 	KASSERT_EQ(after.frames_tables, before.frames_tables);
@@ -213,7 +174,7 @@ KTEST(commit_past_the_limit_fails_and_changes_nothing)
 	KASSERT_EQ(alloc(p, too_much, MEM_COMMIT, PAGE_READWRITE, &q), E_OUTOFMEMORY);
 	KASSERT_EQ(query(p).State, MEM_RESERVE);
 	KASSERT_EQ(query(p).RegionSize, too_much);
-	KASSERT_EQ(release(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 	KASSERT_EQ(stats().frames_free, before.frames_free);
 }
 
@@ -225,8 +186,8 @@ KTEST(top_down_places_highest)
 	KASSERT_EQ(alloc(0, G, MEM_RESERVE | MEM_TOP_DOWN, PAGE_READWRITE, &high), S_OK);
 	KASSERT_EQ((uint64_t)high, HM_USER_LIMIT - G);
 	KASSERT((uint64_t)low < (uint64_t)high);
-	KASSERT_EQ(release(low), S_OK);
-	KASSERT_EQ(release(high), S_OK);
+	KASSERT_EQ(release_at(low), S_OK);
+	KASSERT_EQ(release_at(high), S_OK);
 }
 
 KTEST(bad_input_gets_its_hresult_and_changes_nothing)

@@ -4,30 +4,9 @@
  * blocks used through real pointers, notifications, acquired space.
  */
 #include "kernel/ktest.h"
-#include "kernel/memory.h"
-#include "hostmem/embed.h"
+#include "tests/kernel/vm.h"
 #include "hostmem/hm.h"
 #include "hostmem/pte.h"
-
-#define P 4096ull
-
-static IHostMemoryManager *mgr(void)
-{
-	IHostMemoryManager *m = kernel_memory_manager();
-
-	hostmem_set_verify_each(m, true);
-	return m;
-}
-
-static HRESULT alloc(void *addr, SIZE_T size, DWORD type, DWORD prot, void **p)
-{
-	return IHostMemoryManager_VirtualAlloc(mgr(), addr, size, type, prot, eTaskCritical, p);
-}
-
-static HRESULT release_all(void *p)
-{
-	return IHostMemoryManager_VirtualFree(mgr(), p, 0, MEM_RELEASE);
-}
 
 /* The dirty state is the CPU's D bit: only a real write through the real
  * MMU can have set it. */
@@ -54,7 +33,7 @@ KTEST(write_watch_reports_what_the_cpu_marked_dirty)
 	KASSERT_EQ(hostmem_get_write_watch(mgr(), 0, (void *)p, 8 * P, pages, &n, &gran), S_OK);
 	KASSERT_EQ(n, 1);
 	KASSERT_EQ((uint64_t)pages[0], (uint64_t)p + 6 * P);
-	KASSERT_EQ(release_all((void *)p), S_OK);
+	KASSERT_EQ(release_at((void *)p), S_OK);
 }
 
 KTEST(large_pages_are_real_2mib_entries)
@@ -78,7 +57,7 @@ KTEST(large_pages_are_real_2mib_entries)
 	KASSERT_EQ(try_write(p + 100, 1, 0), STATUS_ACCESS_VIOLATION);
 	KASSERT_EQ(try_write(p + (2u << 20), 1, 0), 0);   /* the second 2 MiB page is still RW */
 	KASSERT_EQ(IHostMemoryManager_VirtualProtect(mgr(), p, P, PAGE_READWRITE, &old), E_INVALIDARG);
-	KASSERT_EQ(release_all(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
 
 KTEST(reset_discards_and_undo_says_so)
@@ -93,7 +72,7 @@ KTEST(reset_discards_and_undo_says_so)
 	           HRESULT_FROM_WIN32(ERROR_DISCARDED));
 	KASSERT_EQ(try_read(p, &v, 0), 0);               /* still committed, still RW: zero */
 	KASSERT_EQ(v, 0);
-	KASSERT_EQ(release_all(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
 
 KTEST(host_malloc_blocks_work_through_real_pointers)
@@ -166,7 +145,7 @@ KTEST(low_memory_is_notified_and_then_high_again)
 	KASSERT_EQ(pr.last, eMemoryAvailableLow);
 	KASSERT_EQ(IHostMemoryManager_GetMemoryLoad(mgr(), &load, &avail), S_OK);
 	KASSERT(load >= 90);
-	KASSERT_EQ(release_all(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 	KASSERT_EQ(pr.last, eMemoryAvailableHigh);
 	KASSERT(pr.calls >= 2);
 	KASSERT_EQ(IHostMemoryManager_RegisterMemoryNotificationCallback(mgr(), 0), S_OK);
@@ -184,5 +163,5 @@ KTEST(acquired_space_is_never_handed_out)
 	KASSERT_EQ(IHostMemoryManager_NeedsVirtualAddressSpace(mgr(), (void *)0x500000000ull, P), E_OUTOFMEMORY);
 	KASSERT_EQ(IHostMemoryManager_ReleasedVirtualAddressSpace(mgr(), (void *)0x500000000ull), S_OK);
 	KASSERT_EQ(alloc((void *)0x500010000ull, P, MEM_RESERVE, PAGE_READWRITE, &p), S_OK);
-	KASSERT_EQ(release_all(p), S_OK);
+	KASSERT_EQ(release_at(p), S_OK);
 }
