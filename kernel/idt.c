@@ -6,6 +6,7 @@
  */
 #include <stdint.h>
 #include "trap.h"
+#include "cpu.h"
 
 struct gate {
 	uint16_t off_lo, sel;
@@ -15,6 +16,7 @@ struct gate {
 } __attribute__((packed));
 
 extern const uint64_t trap_stubs[32];
+extern char irq_com1[];
 static struct gate idt[256];
 
 static void set_gate(int vec, uint64_t handler, int ist)
@@ -26,6 +28,23 @@ static void set_gate(int vec, uint64_t handler, int ist)
 	};
 }
 
+/*
+ * The legacy 8259 pair, remapped past the exception vectors (IRQ n ->
+ * vector 0x20 + n) with every line masked but IRQ4, COM1's.  Nothing else
+ * may interrupt: the kernel is single-threaded and keeps IF clear.
+ */
+static void pic_init(void)
+{
+	static const uint8_t init[2][4] = { { 0x11, 0x20, 0x04, 0x01 }, { 0x11, 0x28, 0x02, 0x01 } };
+
+	for (int i = 0; i < 4; i++) {
+		outb(0x20 + (i ? 1 : 0), init[0][i]);
+		outb(0xA0 + (i ? 1 : 0), init[1][i]);
+	}
+	outb(0x21, (uint8_t)~0x10);   /* master: only IRQ4 */
+	outb(0xA1, 0xFF);             /* slave: nothing */
+}
+
 void idt_init(void)
 {
 	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) p = {
@@ -33,7 +52,9 @@ void idt_init(void)
 
 	for (int v = 0; v < 32; v++)
 		set_gate(v, trap_stubs[v], v == VEC_NMI ? 2 : v == VEC_DF ? 1 : v == VEC_MC ? 3 : 0);
+	set_gate(0x24, (uint64_t)irq_com1, 0);
 	__asm__ volatile("lidt %0" :: "m"(p));
+	pic_init();
 }
 
 const char *trap_name(uint64_t v)

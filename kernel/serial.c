@@ -1,7 +1,10 @@
 /*
- * COM1, a 16550 UART at I/O port 0x3F8: 115200 8N1, FIFOs on, polled (the
- * kernel runs with interrupts off).  QEMU's -serial stdio connects it to the
- * terminal, and the test runner reads the self-test report from it.
+ * COM1, a 16550 UART at I/O port 0x3F8: 115200 8N1, FIFOs on.  Output is
+ * polled.  Input waits asleep: the kernel runs with interrupts off except in
+ * serial_getc, which enables them only around a hlt, and only IRQ4 (received
+ * data) is unmasked at the PIC (idt.c), so a console waiting for a key costs
+ * the host no CPU.  QEMU's -serial stdio connects it to the terminal, and the
+ * test runner reads the self-test report from it.
  */
 #include "serial.h"
 #include "cpu.h"
@@ -19,7 +22,8 @@ void serial_init(void)
 	outb(COM1 + IER, 0x00);
 	outb(COM1 + LCR, 0x03);     /* 8N1 */
 	outb(COM1 + FCR, 0xC7);     /* FIFOs on and cleared */
-	outb(COM1 + MCR, 0x03);     /* DTR, RTS */
+	outb(COM1 + MCR, 0x0B);     /* DTR, RTS, OUT2: lets the IRQ reach the PIC */
+	outb(COM1 + IER, 0x01);     /* interrupt on received data */
 }
 
 void serial_putc(char c)
@@ -42,7 +46,9 @@ int serial_getc(void)
 {
 	int c;
 
+	/* sti's one-instruction shadow makes "sti; hlt" atomic: a byte that
+	 * arrives after the poll still wakes the hlt. */
 	while ((c = serial_poll()) < 0)
-		__asm__ volatile("pause");
+		__asm__ volatile("sti; hlt; cli");
 	return c;
 }

@@ -49,6 +49,19 @@ STUB 29, 1
 STUB 30, 1
 STUB 31, 0
 
+/*
+ * COM1's interrupt (IRQ4, vector 0x24 after pic_init) only wakes the CPU
+ * from the hlt in serial_getc: acknowledge it at the PIC and return.  It
+ * touches no register but %al.
+ */
+	.globl irq_com1
+irq_com1:
+	pushq	%rax
+	movb	$0x20, %al
+	outb	%al, $0x20
+	popq	%rax
+	iretq
+
 trap_common:
 	pushq	%rax
 	pushq	%rbx
