@@ -156,15 +156,17 @@ void reset_range(struct hm *hm, uint64_t va, uint64_t end)
 bool undo_reset(struct hm *hm, uint64_t va, uint64_t end)
 {
 	uint64_t span, *e;
-	bool intact = true, large;
+	bool intact = true;
+	int level;
 
 	for (; va < end; va += span) {
-		large = pte_is_large(pte_at(hm, va, &span));
-		/* Missing tables and 2 MiB pages hold no marks (and no table to
-		 * walk: in a 2 MiB page's last 4 KiB the span is one page too). */
-		if (span != PAGE || large)
+		pte_at(hm, va, &span);
+		e = pt_walk(&hm->pt, va, &level);
+		/* Marks live in 4 KiB PTEs only: not under a missing table, not in
+		 * a 2 MiB page.  (Not "span != PAGE": in the last 4 KiB of either
+		 * the span is one page too.) */
+		if (!e || level != 1)
 			continue;
-		e = pt_walk(&hm->pt, va, 0);
 		if (*e & PTE_DISCARDED) {
 			*e &= ~PTE_DISCARDED;
 			intact = false;

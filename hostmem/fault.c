@@ -80,9 +80,13 @@ static void cluster(struct hm *hm, uint64_t va, uint64_t e, uint64_t *lo, uint64
 }
 
 /* The promises made at commit become frames.  A MEM_RESET mark stays with
- * each page: the data it stood for is still gone. */
+ * each page: the data it stood for is still gone.  Failure injection
+ * (frames.fail_countdown) stands for running out of frames, which a promise
+ * rules out: it is held off here, so a test's sweep cannot turn a touch of
+ * committed memory into a panic. */
 static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
 {
+	uint32_t countdown = hm->frames.fail_countdown;
 	struct tlb_gather g;
 	uint64_t lo, hi;
 	size_t n;
@@ -92,7 +96,9 @@ static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
 	n = (hi - lo) / PAGE;
 	frames_unpromise(&hm->frames, n);
 	tlb_gather_init(&g, &hm->frames);
+	hm->frames.fail_countdown = 0;
 	s = pt_map(&hm->pt, lo, n, pte_prot(e), &g);
+	hm->frames.fail_countdown = countdown;
 	tlb_finish(&g);
 	if (s != PT_OK)
 		hm->plat->panic(hm->plat->ctx, "hm_fault: a promised frame was not there");

@@ -20,6 +20,7 @@ need=(
 if [ "${1:-}" = bench ]; then
   need+=("valgrind:/usr/include/valgrind/callgrind.h" "gnuplot-nox:/usr/bin/gnuplot")
 fi
+[ "${1:-}" = fuzz ] && need+=("clang-14:/usr/bin/clang-14" "libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a")
 
 missing=()
 for entry in "${need[@]}"; do

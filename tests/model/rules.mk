@@ -1,0 +1,23 @@
+# tests/model/rules.mk - `make soak`: the differential soak (tests/model/soak.c).
+#
+#   make soak                        10 million operations, 2 jobs, 4 MiB twins
+#   make soak SOAK_OPS=1000000 SOAK_SEED=7 SOAK_JOBS=1 SOAK_RAM_MB=16
+#   make soak SOAK_FLAGS=-t          every operation traced (with SOAK_JOBS=1)
+#
+# Built without sanitizers (speed) against build/host/libhostmem.a; the model
+# and the driver are compiled into the program.
+SOAK_OPS    ?= 10000000
+SOAK_SEED   ?= 1
+SOAK_JOBS   ?= 2
+SOAK_RAM_MB ?= 4
+SOAK_FLAGS  ?=
+MODEL_SRC   := tests/model/model.c tests/model/model.h tests/model/drive.c \
+               tests/model/drive.h tests/model/twin_env.h
+
+.PHONY: soak
+$(BUILD)/soak: tests/model/soak.c $(MODEL_SRC) $(BUILD)/host/libhostmem.a
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -I. $< -o $@ $(BUILD)/host/libhostmem.a -lpthread
+
+soak: $(BUILD)/soak
+	@$(BUILD)/soak -n $(SOAK_OPS) -s $(SOAK_SEED) -j $(SOAK_JOBS) -r $(SOAK_RAM_MB) $(SOAK_FLAGS)
