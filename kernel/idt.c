@@ -1,5 +1,5 @@
 /*
- * The IDT: the 32 CPU exception vectors go to the stubs in trap.S.  NMI,
+ * The IDT: the 32 CPU exception vectors go to the entries in vectors.S.  NMI,
  * double fault and machine check run on their own IST stacks (gdt.c); every
  * other exception stays on the current stack, which fault recovery relies on
  * (context.S jumps back on the same stack).
@@ -15,7 +15,7 @@ struct gate {
 	uint32_t off_hi, zero;
 } __attribute__((packed));
 
-extern const uint64_t trap_stubs[32];
+extern const uint64_t trap_entries[32];
 extern char irq_com1[];
 static struct gate idt[256];
 
@@ -51,7 +51,7 @@ void idt_init(void)
 		sizeof(idt) - 1, (uint64_t)idt };
 
 	for (int v = 0; v < 32; v++)
-		set_gate(v, trap_stubs[v], v == VEC_NMI ? 2 : v == VEC_DF ? 1 : v == VEC_MC ? 3 : 0);
+		set_gate(v, trap_entries[v], v == VEC_NMI ? 2 : v == VEC_DF ? 1 : v == VEC_MC ? 3 : 0);
 	set_gate(0x24, (uint64_t)irq_com1, 0);
 	__asm__ volatile("lidt %0" :: "m"(p));
 	pic_init();

@@ -1,14 +1,14 @@
 /*
- * Exception entry stubs.  Every vector lands in trap_common with the same
+ * Exception entry points.  Every vector lands in trap_common with the same
  * frame: the CPU's (ss, rsp, rflags, cs, rip), an error code (0 pushed by the
- * stub when the CPU gives none), the vector, then all general registers, in
+ * entry when the CPU gives none), the vector, then all general registers, in
  * the order of struct trapframe (kernel/trap.h; trap() is in trap.c).
  */
 	.text
 
-.macro STUB vec, has_error
-	.globl trap_stub_\vec
-trap_stub_\vec:
+.macro VECTOR vec, has_error
+	.globl trap_entry_\vec
+trap_entry_\vec:
 	.if \has_error == 0
 	pushq	$0
 	.endif
@@ -16,38 +16,38 @@ trap_stub_\vec:
 	jmp	trap_common
 .endm
 
-STUB 0, 0
-STUB 1, 0
-STUB 2, 0
-STUB 3, 0
-STUB 4, 0
-STUB 5, 0
-STUB 6, 0
-STUB 7, 0
-STUB 8, 1
-STUB 9, 0
-STUB 10, 1
-STUB 11, 1
-STUB 12, 1
-STUB 13, 1
-STUB 14, 1
-STUB 15, 0
-STUB 16, 0
-STUB 17, 1
-STUB 18, 0
-STUB 19, 0
-STUB 20, 0
-STUB 21, 1
-STUB 22, 0
-STUB 23, 0
-STUB 24, 0
-STUB 25, 0
-STUB 26, 0
-STUB 27, 0
-STUB 28, 0
-STUB 29, 1
-STUB 30, 1
-STUB 31, 0
+VECTOR 0, 0
+VECTOR 1, 0
+VECTOR 2, 0
+VECTOR 3, 0
+VECTOR 4, 0
+VECTOR 5, 0
+VECTOR 6, 0
+VECTOR 7, 0
+VECTOR 8, 1
+VECTOR 9, 0
+VECTOR 10, 1
+VECTOR 11, 1
+VECTOR 12, 1
+VECTOR 13, 1
+VECTOR 14, 1
+VECTOR 15, 0
+VECTOR 16, 0
+VECTOR 17, 1
+VECTOR 18, 0
+VECTOR 19, 0
+VECTOR 20, 0
+VECTOR 21, 1
+VECTOR 22, 0
+VECTOR 23, 0
+VECTOR 24, 0
+VECTOR 25, 0
+VECTOR 26, 0
+VECTOR 27, 0
+VECTOR 28, 0
+VECTOR 29, 1
+VECTOR 30, 1
+VECTOR 31, 0
 
 /*
  * COM1's interrupt (IRQ4, vector 0x24 after pic_init) only wakes the CPU
@@ -101,8 +101,8 @@ trap_common:
 
 	.section .rodata
 	.balign 8
-	.globl trap_stubs
-trap_stubs:
+	.globl trap_entries
+trap_entries:
 	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad	trap_stub_\v
+	.quad	trap_entry_\v
 	.endr
