@@ -479,16 +479,24 @@ static int frames_take(struct pagetable *pt, size_t n, struct frame_list *l)
 	return PT_OK;
 }
 
+/* What map and protect check first: a valid range and a valid protection. */
+static int prot_range_check(uint64_t va, size_t npages, uint32_t prot)
+{
+	int err = range_check(va, npages);
+
+	if (err == PT_OK && !pte_prot_valid(prot))
+		err = PT_BAD_VALUE;
+	return err;
+}
+
 int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
            struct tlb_gather *g)
 {
 	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .prot = prot, .g = g };
-	int err = range_check(va, npages);
+	int err = prot_range_check(va, npages, prot);
 
 	if (err != PT_OK)
 		return err;
-	if (!pte_prot_valid(prot))
-		return PT_BAD_VALUE;
 	if (npages == 1 && map_one(pt, va, prot, &err))
 		return err;
 	scan(pt, &op);
@@ -598,12 +606,10 @@ int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
                struct tlb_gather *g)
 {
 	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .prot = prot, .g = g };
-	int err = range_check(va, npages);
+	int err = prot_range_check(va, npages, prot);
 
 	if (err != PT_OK)
 		return err;
-	if (!pte_prot_valid(prot))
-		return PT_BAD_VALUE;
 	if (npages == 1 && protect_one(pt, va, prot, g, &err))
 		return err;
 	scan(pt, &op);
