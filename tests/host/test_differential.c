@@ -4,7 +4,9 @@
  * compared with the model's, the manager's own verify after every
  * operation, a full VirtualQuery walk every 256, and at the end everything
  * released and every frame accounted for.  Deterministic: a failure names
- * its seed and operation number, and `make soak SOAK_SEED=<seed>` replays it.
+ * its seed and operation number, and the soak replays the same run with
+ * every operation shown: make soak SOAK_JOBS=1 SOAK_SEED=<seed>
+ * SOAK_RAM_MB=<the test's MiB> SOAK_OPS=<n> SOAK_FLAGS=-t
  *
  * The model and the driver are compiled into this program (they are not
  * part of the test library: the kernel and the fuzzer build them too).
