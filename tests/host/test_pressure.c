@@ -43,22 +43,6 @@
 
 static uint64_t ballast;   /* ballast pages committed now */
 
-static void fail_at(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4), noreturn));
-
-static void fail_at(const char *file, int line, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	print_error("%s\n", msg);
-	_fail(file, line);
-	abort();
-}
-
 /* ------------------------------------------------------------ the ballast */
 
 static int pressure_setup(void **state)
@@ -100,14 +84,14 @@ static HRESULT ballast_commit(struct twin *t, uint64_t n, EMemoryCriticalLevel l
 	HRESULT hr;
 
 	if (ballast + n > BALLAST_MAX)
-		fail_at(__FILE__, __LINE__, "the ballast holds %llu pages, not %llu",
+		twin_fail(__FILE__, __LINE__, "the ballast holds %llu pages, not %llu",
 		        BALLAST_MAX, (unsigned long long)(ballast + n));
 	hr = IHostMemoryManager_VirtualAlloc(t->m, VA(BALLAST + (1 + ballast) * PG), n * PG,
 	                                     MEM_COMMIT, PAGE_READWRITE, level, &p);
 	if (hr == S_OK)
 		ballast += n;
 	else if (p != 0)
-		fail_at(__FILE__, __LINE__, "a failed commit left *ppMem %p", p);
+		twin_fail(__FILE__, __LINE__, "a failed commit left *ppMem %p", p);
 	return hr;
 }
 
@@ -128,15 +112,15 @@ static void avail_to_at(struct twin *t, uint64_t pages, const char *file, int li
 	if (now > pages) {
 		hr = ballast_commit(t, now - pages, eProcessCritical);
 		if (hr != S_OK)
-			fail_at(file, line, "ballast commit of %llu pages: %s",
+			twin_fail(file, line, "ballast commit of %llu pages: %s",
 			        (unsigned long long)(now - pages), hostmem_hresult_name(hr));
 	} else if (now < pages) {
 		if (pages - now > ballast)
-			fail_at(file, line, "cannot free %llu pages", (unsigned long long)(pages - now));
+			twin_fail(file, line, "cannot free %llu pages", (unsigned long long)(pages - now));
 		ballast_decommit(t, pages - now);
 	}
 	if (avail(t) != pages)
-		fail_at(file, line, "available %llu, want %llu", (unsigned long long)avail(t),
+		twin_fail(file, line, "available %llu, want %llu", (unsigned long long)avail(t),
 		        (unsigned long long)pages);
 }
 
@@ -232,9 +216,9 @@ static HRESULT reg(struct twin *t, struct probe *p)
 static void assert_notice_at(struct probe *p, int want, const char *file, int line)
 {
 	if (want == 0 && p->n != 0)
-		fail_at(file, line, "%d unexpected notice(s), the last %d", p->n, p->last);
+		twin_fail(file, line, "%d unexpected notice(s), the last %d", p->n, p->last);
 	if (want != 0 && (p->n != 1 || (int)p->last != want))
-		fail_at(file, line, "%d notice(s), the last %d; want exactly one of level %d",
+		twin_fail(file, line, "%d notice(s), the last %d; want exactly one of level %d",
 		        p->n, p->n ? (int)p->last : 0, want);
 	p->n = 0;
 }

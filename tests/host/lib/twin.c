@@ -30,10 +30,7 @@ static const char *code_name(uint32_t code)
 	}
 }
 
-static void failf(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4), noreturn));
-
-static void failf(const char *file, int line, const char *fmt, ...)
+void twin_fail(const char *file, int line, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -56,7 +53,7 @@ struct twin *twin_new(size_t ram_bytes, unsigned sim_flags)
 	assert_non_null(t);
 	hr = hm_sim_create_ex(ram_bytes, sim_flags, &t->sim);
 	if (hr != S_OK)
-		failf(__FILE__, __LINE__, "hm_sim_create_ex: %s", hostmem_hresult_name(hr));
+		twin_fail(__FILE__, __LINE__, "hm_sim_create_ex: %s", hostmem_hresult_name(hr));
 	t->m = hm_sim_manager(t->sim);
 	hostmem_set_verify_each(t->m, true);
 	t->start = twin_stats(t);
@@ -128,7 +125,7 @@ HRESULT twin_query(struct twin *t, uint64_t addr, MEMORY_BASIC_INFORMATION *mbi)
 	HRESULT hr = IHostMemoryManager_VirtualQuery(t->m, VA(addr), mbi, sizeof *mbi, &n);
 
 	if (hr == S_OK && n != sizeof *mbi)
-		failf(__FILE__, __LINE__, "VirtualQuery(%#llx) wrote %zu bytes, not 48",
+		twin_fail(__FILE__, __LINE__, "VirtualQuery(%#llx) wrote %zu bytes, not 48",
 		      (unsigned long long)addr, (size_t)n);
 	return hr;
 }
@@ -139,7 +136,7 @@ struct hostmem_stats twin_stats(struct twin *t)
 	HRESULT hr = hostmem_get_stats(t->m, &st);
 
 	if (hr != S_OK)
-		failf(__FILE__, __LINE__, "hostmem_get_stats: %s", hostmem_hresult_name(hr));
+		twin_fail(__FILE__, __LINE__, "hostmem_get_stats: %s", hostmem_hresult_name(hr));
 	return st;
 }
 
@@ -199,11 +196,11 @@ static void snap_walk(struct twin *t, struct twin_snap *s)
 	while (va < VA_END) {
 		hr = twin_query(t, va, &mbi);
 		if (hr != S_OK)
-			failf(__FILE__, __LINE__, "snapshot: VirtualQuery(%#llx): %s",
+			twin_fail(__FILE__, __LINE__, "snapshot: VirtualQuery(%#llx): %s",
 			      (unsigned long long)va, hostmem_hresult_name(hr));
 		if ((uint64_t)(uintptr_t)mbi.BaseAddress != va || mbi.RegionSize == 0 ||
 		    mbi.RegionSize > VA_END - va || s->n >= WALK_MAX)
-			failf(__FILE__, __LINE__,
+			twin_fail(__FILE__, __LINE__,
 			      "snapshot: VirtualQuery(%#llx) gave base %p size %#zx: "
 			      "the regions do not tile the space", (unsigned long long)va,
 			      mbi.BaseAddress, (size_t)mbi.RegionSize);
@@ -231,7 +228,7 @@ static uint64_t hash_region(struct twin *t, uint64_t va, uint64_t size)
 		n = size < sizeof buf ? size : sizeof buf;
 		code = twin_read(t, va, buf, n);
 		if (code)
-			failf(__FILE__, __LINE__, "snapshot: reading committed %#llx raised %s",
+			twin_fail(__FILE__, __LINE__, "snapshot: reading committed %#llx raised %s",
 			      (unsigned long long)va, code_name(code));
 		h = hash_bytes(h, buf, n);
 	}
@@ -249,7 +246,7 @@ static void set_prot(struct twin *t, uint64_t va, uint64_t size, DWORD prot, DWO
 	HRESULT hr = twin_protect(t, va, size, prot, &old);
 
 	if (hr != S_OK || old != want_old)
-		failf(__FILE__, __LINE__,
+		twin_fail(__FILE__, __LINE__,
 		      "snapshot: VirtualProtect(%#llx, %#llx, %#x): %s, old %#x "
 		      "(want %#x)", (unsigned long long)va, (unsigned long long)size, prot,
 		      hostmem_hresult_name(hr), old, want_old);
@@ -294,7 +291,7 @@ void twin_snap_free(struct twin_snap *s)
 void twin_assert_hr(HRESULT want, HRESULT got, const char *call, const char *file, int line)
 {
 	if (want != got)
-		failf(file, line, "%s\n    returned %s (0x%08x), want %s (0x%08x)", call,
+		twin_fail(file, line, "%s\n    returned %s (0x%08x), want %s (0x%08x)", call,
 		      hostmem_hresult_name(got), (uint32_t)got, hostmem_hresult_name(want),
 		      (uint32_t)want);
 }
@@ -302,7 +299,7 @@ void twin_assert_hr(HRESULT want, HRESULT got, const char *call, const char *fil
 void twin_assert_code(uint32_t want, uint32_t got, const char *call, const char *file, int line)
 {
 	if (want != got)
-		failf(file, line, "%s\n    raised %s (%#x), want %s (%#x)", call,
+		twin_fail(file, line, "%s\n    raised %s (%#x), want %s (%#x)", call,
 		      code_name(got), got, code_name(want), want);
 }
 
@@ -339,17 +336,17 @@ void twin_assert_same(const struct twin_snap *a, const struct twin_snap *b,
 
 	for (size_t i = 0; i < a->n || i < b->n; i++) {
 		if (i >= a->n || i >= b->n)
-			failf(file, line, "state changed: %zu regions before, %zu after", a->n,
+			twin_fail(file, line, "state changed: %zu regions before, %zu after", a->n,
 			      b->n);
 		if (!same_region(&a->mbi[i], &b->mbi[i])) {
 			describe(x, sizeof x, &a->mbi[i]);
 			describe(y, sizeof y, &b->mbi[i]);
-			failf(file, line, "state changed: region %zu was\n    %s\n  and is\n    %s",
+			twin_fail(file, line, "state changed: region %zu was\n    %s\n  and is\n    %s",
 			      i, x, y);
 		}
 		if (a->hash[i] != b->hash[i]) {
 			describe(x, sizeof x, &a->mbi[i]);
-			failf(file, line, "state changed: the contents of %s", x);
+			twin_fail(file, line, "state changed: the contents of %s", x);
 		}
 	}
 	for (size_t i = 0; i < sizeof compared_stats / sizeof compared_stats[0]; i++) {
@@ -357,7 +354,7 @@ void twin_assert_same(const struct twin_snap *a, const struct twin_snap *b,
 		uint64_t v = stat_of(&b->st, compared_stats[i].off);
 
 		if (u != v)
-			failf(file, line, "state changed: stats.%s was %llu, is %llu",
+			twin_fail(file, line, "state changed: stats.%s was %llu, is %llu",
 			      compared_stats[i].name, (unsigned long long)u, (unsigned long long)v);
 	}
 }
@@ -368,7 +365,7 @@ void twin_assert_clean(struct twin *t, const char *file, int line)
 	HRESULT hr = hostmem_verify(t->m, why, sizeof why);
 
 	if (hr != S_OK)
-		failf(file, line, "hostmem_verify: %s: %s", hostmem_hresult_name(hr), why);
+		twin_fail(file, line, "hostmem_verify: %s: %s", hostmem_hresult_name(hr), why);
 }
 
 void twin_assert_region(const MEMORY_BASIC_INFORMATION *mbi, uint64_t base, uint64_t alloc_base,
@@ -385,7 +382,7 @@ void twin_assert_region(const MEMORY_BASIC_INFORMATION *mbi, uint64_t base, uint
 	if (!same_region(mbi, &want)) {
 		describe(x, sizeof x, mbi);
 		describe(y, sizeof y, &want);
-		failf(file, line, "VirtualQuery gave\n    %s\n  want\n    %s", x, y);
+		twin_fail(file, line, "VirtualQuery gave\n    %s\n  want\n    %s", x, y);
 	}
 }
 
@@ -399,7 +396,7 @@ void twin_assert_stats_at_start(struct twin *t, const char *file, int line)
 	    st.frames_data || st.frames_free != t->start.frames_free ||
 	    st.frames_meta != t->start.frames_meta ||
 	    st.commit_available != t->start.commit_available)
-		failf(file, line,
+		twin_fail(file, line,
 		      "not back at the start: reservations %llu, charge %llu, promised %llu, "
 		      "tables %llu, data %llu, free %llu (start %llu), meta %llu (start %llu)",
 		      (unsigned long long)st.reservations, (unsigned long long)st.commit_charge,
@@ -416,7 +413,7 @@ uint64_t twin_alloc_ok(struct twin *t, uint64_t addr, uint64_t size, DWORD type,
 	HRESULT hr = twin_alloc(t, addr, size, type, prot, &p);
 
 	if (hr != S_OK || p == 0)
-		failf(file, line, "VirtualAlloc(%#llx, %#llx, %#x, %#x): %s, *ppMem %#llx",
+		twin_fail(file, line, "VirtualAlloc(%#llx, %#llx, %#x, %#x): %s, *ppMem %#llx",
 		      (unsigned long long)addr, (unsigned long long)size, type, prot,
 		      hostmem_hresult_name(hr), (unsigned long long)p);
 	return p;
@@ -447,7 +444,7 @@ void twin_alloc_fails(struct twin *t, HRESULT want, uint64_t addr, uint64_t size
 	hr = twin_alloc(t, addr, size, type, prot, &p);
 	twin_assert_hr(want, hr, call, file, line);
 	if (p != 0)
-		failf(file, line, "%s failed but *ppMem is %#llx, not NULL", call,
+		twin_fail(file, line, "%s failed but *ppMem is %#llx, not NULL", call,
 		      (unsigned long long)p);
 	twin_unchanged_end(t, file, line);
 }
@@ -458,7 +455,7 @@ void twin_free_ok(struct twin *t, uint64_t addr, uint64_t size, DWORD type,
 	HRESULT hr = twin_vfree(t, addr, size, type);
 
 	if (hr != S_OK)
-		failf(file, line, "VirtualFree(%#llx, %#llx, %#x): %s", (unsigned long long)addr,
+		twin_fail(file, line, "VirtualFree(%#llx, %#llx, %#x): %s", (unsigned long long)addr,
 		      (unsigned long long)size, type, hostmem_hresult_name(hr));
 }
 
@@ -469,7 +466,7 @@ DWORD twin_protect_ok(struct twin *t, uint64_t addr, uint64_t size, DWORD prot,
 	HRESULT hr = twin_protect(t, addr, size, prot, &old);
 
 	if (hr != S_OK)
-		failf(file, line, "VirtualProtect(%#llx, %#llx, %#x): %s", (unsigned long long)addr,
+		twin_fail(file, line, "VirtualProtect(%#llx, %#llx, %#x): %s", (unsigned long long)addr,
 		      (unsigned long long)size, prot, hostmem_hresult_name(hr));
 	return old;
 }
@@ -480,7 +477,7 @@ MEMORY_BASIC_INFORMATION twin_query_ok(struct twin *t, uint64_t addr, const char
 	HRESULT hr = twin_query(t, addr, &mbi);
 
 	if (hr != S_OK)
-		failf(file, line, "VirtualQuery(%#llx): %s", (unsigned long long)addr,
+		twin_fail(file, line, "VirtualQuery(%#llx): %s", (unsigned long long)addr,
 		      hostmem_hresult_name(hr));
 	return mbi;
 }
@@ -495,7 +492,7 @@ void twin_fill_ok(struct twin *t, uint64_t va, size_t len, uint8_t v, const char
 	code = twin_write(t, va, buf, len);
 	free(buf);
 	if (code)
-		failf(file, line, "writing %zu bytes at %#llx raised %s", len,
+		twin_fail(file, line, "writing %zu bytes at %#llx raised %s", len,
 		      (unsigned long long)va,
 		      code_name(code));
 }
@@ -515,10 +512,10 @@ void twin_assert_bytes(struct twin *t, uint64_t va, size_t len, uint8_t v,
 		got = buf[i];
 	free(buf);
 	if (code)
-		failf(file, line, "reading %zu bytes at %#llx raised %s", len,
+		twin_fail(file, line, "reading %zu bytes at %#llx raised %s", len,
 		      (unsigned long long)va,
 		      code_name(code));
 	if (i < len)
-		failf(file, line, "byte at %#llx is %#x, not %#x", (unsigned long long)(va + i),
+		twin_fail(file, line, "byte at %#llx is %#x, not %#x", (unsigned long long)(va + i),
 		      got, v);
 }

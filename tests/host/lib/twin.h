@@ -177,4 +177,8 @@ void twin_unchanged_end(struct twin *t, const char *file, int line);
 #define assert_committed_region(mbi, base, alloc_base, alloc_prot, size, prot) \
 	assert_region(mbi, base, alloc_base, alloc_prot, size, MEM_COMMIT, prot, MEM_PRIVATE)
 
+/* Fails the running cmocka test at file:line with a printf-style message. */
+void twin_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+
 #endif
