@@ -37,6 +37,8 @@ enum frame_kind {
 #define FRAME_POISONED  0x04u  /* free head, debug mode: filled with the pattern */
 #define FRAME_MARK      0x08u  /* scratch for verify */
 #define FRAME_LISTED    0x10u  /* allocated head linked on a frame_list */
+#define FRAME_UNCACHED  0x20u  /* gathered head that was mapped uncached or
+                                  write-combining: flush its lines before reuse */
 
 struct frame {
 	uint32_t next;     /* free list or frame_list link (index), FRAME_NONE;

@@ -74,7 +74,8 @@ struct hm {
 	size_t acquired;                 /* nodes that are acquired space (vaspace.c) */
 	uint32_t refs;
 	enum hm_verify_mode verify;
-	bool dead;                       /* a verify failed: every call is refused */
+	bool dead;                       /* every call is refused (manager.c) */
+	bool corrupt;                    /* ... because verify failed: faults too */
 	char why[192];                   /* what verify found, once dead */
 };
 
@@ -111,6 +112,14 @@ void count_pages(struct hm *hm, uint64_t va, uint64_t end, size_t *committed, si
  * page, or to the end of a missing table's reach). */
 uint64_t pte_at(struct hm *hm, uint64_t va, uint64_t *span);
 
+/* caller.c: the caller's memory, through the platform, never under the
+ * lock.  false when the access faulted (or the pointer is NULL). */
+bool caller_put(const struct hm *hm, void *dst, const void *src, size_t n);
+bool caller_get(const struct hm *hm, void *dst, const void *src, size_t n);
+bool caller_zero(const struct hm *hm, void *dst, size_t n);
+/* Reads and writes back n bytes: writable, and the contents unchanged. */
+bool caller_probe(const struct hm *hm, void *p, size_t n);
+
 /* malloc.c: CreateMalloc. */
 HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out);
 
@@ -119,6 +128,8 @@ HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out);
 bool hm_enter(struct hm *hm);
 /* Lock held: from now on every call is refused (HOST_E_CLRNOTAVAILABLE). */
 void hm_die(struct hm *hm, const char *why);
+/* The same, because an invariant is broken: faults are refused too. */
+void hm_corrupt(struct hm *hm, const char *why);
 HRESULT hm_leave(struct hm *hm, hm_status s);
 bool hm_same_iid(REFIID a, REFIID b);
 
@@ -130,6 +141,8 @@ hm_status vm_released_space(struct hm *hm, uint64_t start);
 /* pressure.c: availability, critical-level watermarks, notification level. */
 size_t pressure_available(const struct hm *hm);
 bool pressure_allows(const struct hm *hm, size_t pages);
+/* What a commit at this level must leave available (its watermark). */
+size_t pressure_floor(const struct hm *hm, EMemoryCriticalLevel level);
 DWORD pressure_load(const struct hm *hm);
 EMemoryAvailable pressure_level(const struct hm *hm);
 

@@ -234,6 +234,8 @@ struct hostmem_stats {
 	uint64_t commit_charge;      /* committed pages */
 	uint64_t commit_promised;    /* committed, not yet touched: a frame is set aside */
 	uint64_t commit_available;   /* pages a commit could still take now */
+	uint64_t reserve_task;       /* a task-critical commit must leave this much available */
+	uint64_t reserve_appdomain;  /* the same for an app-domain-critical commit */
 };
 HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st);
 

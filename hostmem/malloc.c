@@ -332,19 +332,29 @@ static ULONG ma_Release(IHostMalloc *This)
 	return left;
 }
 
+static HRESULT ma_Free(IHostMalloc *This, void *pMem);
+
+/* Stores a new block's address in the caller's *ppMem, which was probed;
+ * if the store faults all the same, the block is taken back. */
+static HRESULT block_hand_out(IHostMalloc *This, uint64_t p, void **ppMem)
+{
+	if (caller_put(hmalloc_of(This)->hm, ppMem, &p, sizeof(p)))
+		return S_OK;
+	ma_Free(This, (void *)(uintptr_t)p);
+	return E_POINTER;
+}
+
 static HRESULT ma_Alloc(IHostMalloc *This, SIZE_T cbSize, EMemoryCriticalLevel eCriticalLevel,
                         void **ppMem)
 {
+	struct hmalloc *a = hmalloc_of(This);
 	uint64_t p = 0;
 	HRESULT hr;
 
-	if (!ppMem)
+	if (!caller_zero(a->hm, ppMem, sizeof(*ppMem)))
 		return E_POINTER;
-	*ppMem = 0;
-	hr = block_alloc(hmalloc_of(This), cbSize, eCriticalLevel, &p);
-	if (hr == S_OK)
-		*ppMem = (void *)(uintptr_t)p;
-	return hr;
+	hr = block_alloc(a, cbSize, eCriticalLevel, &p);
+	return hr == S_OK ? block_hand_out(This, p, ppMem) : hr;
 }
 
 static HRESULT ma_DebugAlloc(IHostMalloc *This, SIZE_T cbSize, EMemoryCriticalLevel eCriticalLevel,
@@ -354,9 +364,8 @@ static HRESULT ma_DebugAlloc(IHostMalloc *This, SIZE_T cbSize, EMemoryCriticalLe
 	struct debug_rec *r;
 	HRESULT hr;
 
-	if (!ppMem)
+	if (!caller_zero(a->hm, ppMem, sizeof(*ppMem)))
 		return E_POINTER;
-	*ppMem = 0;
 	r = meta_alloc(a->hm);
 	if (!r)
 		return E_OUTOFMEMORY;
@@ -371,8 +380,7 @@ static HRESULT ma_DebugAlloc(IHostMalloc *This, SIZE_T cbSize, EMemoryCriticalLe
 	a->debug = r;
 	a->ndebug++;
 	spin_unlock(&a->lock);
-	*ppMem = (void *)(uintptr_t)r->p;
-	return S_OK;
+	return block_hand_out(This, r->p, ppMem);
 }
 
 static HRESULT ma_Free(IHostMalloc *This, void *pMem)
@@ -411,9 +419,10 @@ HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out)
 {
 	struct hmalloc *a;
 
-	if (!out)
+	IHostMalloc *iface;
+
+	if (!caller_zero(hm, out, sizeof(*out)))
 		return E_POINTER;
-	*out = 0;
 	if (type & ~(DWORD)(MALLOC_THREADSAFE | MALLOC_EXECUTABLE))
 		return E_INVALIDARG;
 	if (hm->dead)
@@ -423,8 +432,11 @@ HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out)
 		return E_OUTOFMEMORY;
 	*a = (struct hmalloc){ .iface = { &hmalloc_vtbl }, .hm = hm, .refs = 1, .type = type };
 	resv_tree_init(&a->chunks, VA_MIN, VA_LIMIT);
-	*out = &a->iface;
-	return S_OK;
+	iface = &a->iface;
+	if (caller_put(hm, out, &iface, sizeof(iface)))
+		return S_OK;
+	IHostMalloc_Release(iface);
+	return E_POINTER;
 }
 
 HRESULT hostmem_malloc_leaks(IHostMalloc *m, hostmem_leak_fn report, void *ctx, SIZE_T *count)

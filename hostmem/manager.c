@@ -1,16 +1,22 @@
 /*
  * manager.c - IHostMemoryManager: the COM object around struct hm.
  *
- * Every method follows one pattern: clear the out-parameters, take the
- * platform lock, refuse if the manager is dead, call the vm_* operation with
- * the raw arguments, optionally verify everything, drop the lock, and turn
- * the status into an HRESULT through the one table in status.c.
+ * Every method follows one pattern: probe the out-parameters (caller.c),
+ * take the platform lock, refuse if the manager is dead, call the vm_*
+ * operation with the raw arguments into locals, optionally verify
+ * everything, drop the lock, turn the status into an HRESULT through the one
+ * table in status.c, and only then store the results in caller memory: a
+ * store may fault, and the fault comes back into hostmem.
  *
- * The dead state: if verify ever finds a broken invariant inside a call, that
- * call returns E_FAIL and every later call HOST_E_CLRNOTAVAILABLE, because
- * nothing the manager says can be trusted any more.  Reference counting is
- * honoured, but the storage belongs to the embedder: the last Release frees
- * nothing.
+ * The dead state has two causes.  A failed process-critical allocation: the
+ * process cannot go on, every later call returns HOST_E_CLRNOTAVAILABLE, but
+ * the structures are sound and every promise already given is kept: faults on
+ * committed memory are still served (demand-zero, guard pages).  A failed
+ * verify (E_FAIL once, then HOST_E_CLRNOTAVAILABLE): nothing the manager
+ * holds can be trusted, so faults are no longer resolved either; pages
+ * already mapped keep working, since the MMU needs nothing from us for them.
+ * Reference counting is honoured, but the storage belongs to the embedder:
+ * the last Release frees nothing.
  */
 #include "hm.h"
 #include "embed.h"
@@ -48,6 +54,13 @@ void hm_die(struct hm *hm, const char *why)
 	hm->plat->log(hm->plat->ctx, hm->why);
 }
 
+/* Lock held: a broken invariant was found; not even faults are served. */
+void hm_corrupt(struct hm *hm, const char *why)
+{
+	hm->corrupt = true;
+	hm_die(hm, why);
+}
+
 /* Takes the lock; false (lock not held) when the manager is dead. */
 bool hm_enter(struct hm *hm)
 {
@@ -76,7 +89,7 @@ HRESULT hm_leave(struct hm *hm, hm_status s)
 		char why[sizeof(hm->why)];
 
 		if (!verify_manager(hm, why, sizeof(why))) {
-			hm_die(hm, why);
+			hm_corrupt(hm, why);
 			s = HM_CORRUPT;
 		}
 	}
@@ -99,17 +112,18 @@ HRESULT hm_leave(struct hm *hm, hm_status s)
 
 static HRESULT mgr_QueryInterface(IHostMemoryManager *This, REFIID riid, void **ppv)
 {
-	if (!ppv)
+	struct hm *hm = hm_of(This);
+	IID iid;
+
+	if (!caller_zero(hm, ppv, sizeof(*ppv)) || !caller_get(hm, &iid, riid, sizeof(iid)))
 		return E_POINTER;
-	*ppv = 0;
-	if (!riid)
-		return E_POINTER;
-	if (hm_of(This)->dead)
+	if (hm->dead)
 		return HOST_E_CLRNOTAVAILABLE;
-	if (!hm_same_iid(riid, &IID_IUnknown) && !hm_same_iid(riid, &IID_IHostMemoryManager))
+	if (!hm_same_iid(&iid, &IID_IUnknown) && !hm_same_iid(&iid, &IID_IHostMemoryManager))
 		return E_NOINTERFACE;
+	if (!caller_put(hm, ppv, &This, sizeof(This)))
+		return E_POINTER;
 	This->lpVtbl->AddRef(This);
-	*ppv = This;
 	return S_OK;
 }
 
@@ -134,12 +148,11 @@ static HRESULT mgr_VirtualAlloc(IHostMemoryManager *This, void *pAddress, SIZE_T
                                 EMemoryCriticalLevel dwCriticalLevel, void **ppMem)
 {
 	struct hm *hm = hm_of(This);
+	bool out_ok = caller_zero(hm, ppMem, sizeof(*ppMem));   /* NULL on every failure */
 	uint64_t base = 0;
 	hm_status s;
 	HRESULT hr;
 
-	if (ppMem)
-		*ppMem = 0;
 	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
 	if ((uint32_t)dwCriticalLevel > eProcessCritical) {
@@ -147,14 +160,16 @@ static HRESULT mgr_VirtualAlloc(IHostMemoryManager *This, void *pAddress, SIZE_T
 	} else {
 		hm->level = dwCriticalLevel;
 		s = vm_alloc(hm, (uint64_t)(uintptr_t)pAddress, dwSize, flAllocationType,
-		             flProtect, ppMem ? &base : 0);
+		             flProtect, out_ok ? &base : 0);
 		hm->level = eTaskCritical;
 	}
 	if (dwCriticalLevel == eProcessCritical && (s == HM_NO_MEMORY || s == HM_COMMITMENT_LIMIT))
 		hm_die(hm, "a process-critical allocation failed");
 	hr = hm_leave(hm, s);
+	/* The probe succeeded, so only another thread can make this store fail;
+	 * the allocation then stands, as NT's does. */
 	if (hr == S_OK)
-		*ppMem = (void *)(uintptr_t)base;
+		caller_put(hm, ppMem, &base, sizeof(base));
 	return hr;
 }
 
@@ -188,8 +203,10 @@ static HRESULT mgr_VirtualQuery(IHostMemoryManager *This, void *lpAddress, void 
 		s = vm_query(hm, (uint64_t)(uintptr_t)lpAddress, &mbi);
 	hr = hm_leave(hm, s);
 	if (hr == S_OK) {
-		*(MEMORY_BASIC_INFORMATION *)lpBuffer = mbi;
-		*pResult = sizeof(mbi);
+		SIZE_T n = sizeof(mbi);
+
+		if (!caller_put(hm, lpBuffer, &mbi, n) || !caller_put(hm, pResult, &n, sizeof(n)))
+			hr = E_POINTER;
 	}
 	return hr;
 }
@@ -198,15 +215,17 @@ static HRESULT mgr_VirtualProtect(IHostMemoryManager *This, void *lpAddress, SIZ
                                   DWORD flNewProtect, DWORD *pflOldProtect)
 {
 	struct hm *hm = hm_of(This);
+	bool out_ok = caller_probe(hm, pflOldProtect, sizeof(*pflOldProtect));
 	DWORD old = 0;
 	HRESULT hr;
 
 	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
 	hr = hm_leave(hm, vm_protect(hm, (uint64_t)(uintptr_t)lpAddress, dwSize, flNewProtect,
-	                          pflOldProtect ? &old : 0));
+	                          out_ok ? &old : 0));
+	/* As in VirtualAlloc: after a good probe, the protection stands. */
 	if (hr == S_OK)
-		*pflOldProtect = old;
+		caller_put(hm, pflOldProtect, &old, sizeof(old));
 	return hr;
 }
 
@@ -216,14 +235,21 @@ static HRESULT mgr_GetMemoryLoad(IHostMemoryManager *This, DWORD *pMemoryLoad,
                                  SIZE_T *pAvailableBytes)
 {
 	struct hm *hm = hm_of(This);
+	SIZE_T bytes;
+	DWORD load;
+	HRESULT hr;
 
 	if (!pMemoryLoad || !pAvailableBytes)
 		return E_POINTER;
 	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
-	*pMemoryLoad = pressure_load(hm);
-	*pAvailableBytes = pressure_available(hm) * PAGE;
-	return hm_leave(hm, HM_OK);
+	load = pressure_load(hm);
+	bytes = pressure_available(hm) * PAGE;
+	hr = hm_leave(hm, HM_OK);
+	if (hr == S_OK && (!caller_put(hm, pMemoryLoad, &load, sizeof(load)) ||
+	                   !caller_put(hm, pAvailableBytes, &bytes, sizeof(bytes))))
+		hr = E_POINTER;
+	return hr;
 }
 
 static HRESULT mgr_CreateMalloc(IHostMemoryManager *This, DWORD dwMallocType, IHostMalloc **ppMalloc)
@@ -347,9 +373,10 @@ uint32_t hostmem_fault(IHostMemoryManager *m, uint64_t va, uint32_t error)
 	struct hm *hm = hm_of(m);
 	uint32_t code;
 
-	if (!hm_enter(hm))
-		return STATUS_ACCESS_VIOLATION;
-	code = hm_fault_locked(hm, va, error);
+	/* Not hm_enter: a manager that refuses new calls still keeps the
+	 * promises it gave, unless it cannot trust its own structures. */
+	hm->plat->lock(hm->plat->ctx);
+	code = hm->corrupt ? STATUS_ACCESS_VIOLATION : hm_fault_locked(hm, va, error);
 	hm_leave(hm, HM_OK);
 	return code;
 }
@@ -373,35 +400,44 @@ HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st)
 {
 	struct hm *hm = hm_of(m);
 	const struct frames *fr = &hm->frames;
+	struct hostmem_stats out;
 
 	if (!st)
 		return E_POINTER;
 	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
-	*st = (struct hostmem_stats){
+	out = (struct hostmem_stats){
 		.frames_usable = fr->usable, .frames_free = fr->nfree, .frames_zeroed = fr->nzeroed,
 		.frames_data = fr->used[FRAME_DATA], .frames_tables = pt_tables(&hm->pt),
 		.frames_meta = fr->used[FRAME_META], .reservations = hm->resv.count - hm->acquired,
 		.commit_charge = hm->charge, .commit_promised = fr->promised,
 		.commit_available = pressure_available(hm),
+		.reserve_task = pressure_floor(hm, eTaskCritical),
+		.reserve_appdomain = pressure_floor(hm, eAppDomainCritical),
 	};
 	hm->plat->unlock(hm->plat->ctx);
-	return S_OK;
+	return caller_put(hm, st, &out, sizeof(out)) ? S_OK : E_POINTER;
 }
 
 HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
 {
 	struct hm *hm = hm_of(m);
+	char text[sizeof(hm->why)] = "";
 	bool ok;
 
 	if (!why || !len)
 		return E_POINTER;
 	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
-	ok = verify_manager(hm, why, len);
+	ok = verify_manager(hm, text, sizeof(text));
 	if (!ok)
-		hm_die(hm, why);
+		hm_corrupt(hm, text);
 	hm->plat->unlock(hm->plat->ctx);
+	if (len > sizeof(text))
+		len = sizeof(text);
+	text[len - 1] = '\0';
+	if (!caller_put(hm, why, text, len))
+		return E_POINTER;
 	return ok ? S_OK : E_FAIL;
 }
 

@@ -317,10 +317,20 @@ int pt_walk_alloc(struct pagetable *pt, uint64_t va, uint64_t **pte, struct tlb_
 
 /* ------------------------------------------------------------ leaf changes */
 
+/* A frame about to be mapped with prot: one that will be reached uncached
+ * or write-combining is written back from the cache first (pte.h). */
+static void frame_prepare(const struct pagetable *pt, uint64_t pa, uint64_t size, uint32_t prot)
+{
+	if (pte_uncached(prot))
+		pt->plat->cache_flush(pt->plat->ctx, pa, size);
+}
+
 /* What an entry going away leaves to do: its frame to free, its va to flush. */
 static void entry_release(uint64_t old, uint64_t va, struct tlb_gather *g)
 {
-	if (pte_frame(old))
+	if (pte_frame(old) && pte_uncached(pte_prot(old)))
+		tlb_gather_uncached(g, pte_frame(old));
+	else if (pte_frame(old))
 		tlb_gather_frame(g, pte_frame(old));
 	if (old & PTE_P)
 		tlb_gather_page(g, va);
@@ -332,6 +342,7 @@ static void map_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
 	uint64_t pa = frame_list_pop(pt->fr, &op->frames);
 
 	/* Phase one saw only NONE / DEMAND_ZERO here: nothing to flush. */
+	frame_prepare(pt, pa, FRAME_SIZE, op->prot);
 	entry_set(pt, table, i, pte_make_committed(pa, op->prot));
 }
 
@@ -406,8 +417,10 @@ static bool map_one(struct pagetable *pt, uint64_t va, uint32_t prot, int *err)
 	}
 	pa = frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO);
 	*err = pa ? PT_OK : PT_NO_MEMORY;
-	if (pa)   /* was NONE or DEMAND_ZERO: nothing to flush */
+	if (pa) {   /* was NONE or DEMAND_ZERO: nothing to flush */
+		frame_prepare(pt, pa, FRAME_SIZE, prot);
 		entry_set(pt, table, i, pte_make_committed(pa, prot));
+	}
 	return true;
 }
 
@@ -538,6 +551,7 @@ int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_ga
 		return PT_NO_MEMORY;
 	}
 	descend(pt, va, &table);
+	frame_prepare(pt, pa, PT_LARGE_SIZE, prot);
 	entry_set(pt, table, index_of(va, 2), pte_make_large(pa, prot));
 	return PT_OK;
 }

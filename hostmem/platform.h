@@ -14,6 +14,15 @@
  *   lock / unlock
  *              one lock around every public operation.  Never held while
  *              calling back out of hostmem (notifications).
+ *   copy_in / copy_out
+ *              move n bytes between hostmem and the caller's memory, which
+ *              may fault: true when the copy completed, false when it
+ *              faulted (the fault was caught, never a panic).  Never called
+ *              with the lock held, so a fault may come back into hostmem.
+ *   cache_flush
+ *              write back and invalidate the CPU's cache lines of physical
+ *              [pa, pa + n) (clflush): before a frame is mapped uncached or
+ *              write-combining, and when it leaves such a mapping (pte.h).
  *   log        one line of diagnostics, no trailing newline.
  *   panic      a broken invariant; does not return.  Never used for caller
  *              input: bad input is an HRESULT.
@@ -23,6 +32,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 
 struct hm_platform {
 	uint8_t *phys_base;
@@ -30,6 +40,9 @@ struct hm_platform {
 	void (*tlb_flush_all)(void *ctx);
 	void (*lock)(void *ctx);
 	void (*unlock)(void *ctx);
+	bool (*copy_in)(void *ctx, void *dst, const void *src, size_t n);
+	bool (*copy_out)(void *ctx, void *dst, const void *src, size_t n);
+	void (*cache_flush)(void *ctx, uint64_t pa, size_t n);
 	void (*log)(void *ctx, const char *line);
 	void (*panic)(void *ctx, const char *why) __attribute__((noreturn));
 	void *ctx;

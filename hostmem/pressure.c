@@ -21,24 +21,39 @@
  * Notifications: the level reported to ICLRMemoryNotificationCallback is a
  * function of available / usable with hysteresis, so a workload hovering at a
  * threshold does not make it chatter:
- *     Low      entered below 10 %, left at 15 % or more
+ *     Low      entered below 20 %, left at 25 % or more
  *     High     entered above 50 %, left at 45 % or less
  *     Neutral  otherwise
+ * Low is entered above both watermarks (12.5 % and 3.125 %) on purpose: the
+ * runtime must hear "low" before its first task-critical refusal, so that it
+ * can collect before it is refused.  A loop of commits smaller than the gap
+ * (7.5 % of usable) always crosses 20 % before it reaches 12.5 %; a single
+ * commit larger than that can still be refused from Neutral, since nothing
+ * was taken that could have been reported.
  * The manager computes the level under its lock at the end of each call and
  * calls the callback after dropping the lock (manager.c), only on a change.
  */
 #include "hm.h"
+
+/* Percent of usable frames still available.  LOW_ENTER must stay above the
+ * task-critical watermark (100 / TASK_FLOOR_DIVISOR = 12.5 %). */
+#define TASK_FLOOR_DIVISOR     8
+#define APPDOMAIN_FLOOR_DIVISOR 32
+#define LOW_ENTER  20
+#define LOW_LEAVE  25
+_Static_assert(LOW_ENTER * TASK_FLOOR_DIVISOR > 100,
+               "Low must be entered before the task-critical watermark refuses");
 
 size_t pressure_available(const struct hm *hm)
 {
 	return frames_available(&hm->frames);
 }
 
-static size_t floor_for(const struct hm *hm, EMemoryCriticalLevel level)
+size_t pressure_floor(const struct hm *hm, EMemoryCriticalLevel level)
 {
 	switch (level) {
-	case eTaskCritical:      return hm->frames.usable / 8;
-	case eAppDomainCritical: return hm->frames.usable / 32;
+	case eTaskCritical:      return hm->frames.usable / TASK_FLOOR_DIVISOR;
+	case eAppDomainCritical: return hm->frames.usable / APPDOMAIN_FLOOR_DIVISOR;
 	default:                 return 0;
 	}
 }
@@ -47,7 +62,7 @@ bool pressure_allows(const struct hm *hm, size_t pages)
 {
 	size_t avail = pressure_available(hm);
 
-	return pages <= avail && avail - pages >= floor_for(hm, hm->level);
+	return pages <= avail && avail - pages >= pressure_floor(hm, hm->level);
 }
 
 DWORD pressure_load(const struct hm *hm)
@@ -65,7 +80,7 @@ EMemoryAvailable pressure_level(const struct hm *hm)
 
 	switch (hm->notified) {
 	case eMemoryAvailableLow:
-		if (pct < 15)
+		if (pct < LOW_LEAVE)
 			return eMemoryAvailableLow;
 		break;
 	case eMemoryAvailableHigh:
@@ -75,7 +90,7 @@ EMemoryAvailable pressure_level(const struct hm *hm)
 	default:
 		break;
 	}
-	if (pct < 10)
+	if (pct < LOW_ENTER)
 		return eMemoryAvailableLow;
 	if (pct > 50)
 		return eMemoryAvailableHigh;

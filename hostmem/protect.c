@@ -89,10 +89,11 @@ hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DW
 	DWORD first;
 	hm_status s;
 
-	if (!old)
-		return HM_BAD_POINTER;
+	/* NT's order: the protection, then the out-pointer. */
 	if (!pte_prot_valid(prot))
 		return HM_INVALID_PAGE_PROTECTION;
+	if (!old)
+		return HM_BAD_POINTER;
 	if (size == 0 || addr >= VA_LIMIT || size > VA_LIMIT - addr)
 		return HM_INVALID_PARAMETER;
 	va = page_down(addr);

@@ -50,6 +50,21 @@
  *                                        PAT entry 1 as WC (IA32_PAT bits
  *                                        15:8 = 0x01); the reset value is WT.
  *
+ * Memory types.  The direct map (phys_base) reaches every frame write-back;
+ * a NOCACHE or WRITECOMBINE page reaches its frame with another type.  The
+ * CPU manuals forbid such aliases unless the cache holds nothing of the
+ * frame while the other type is in use (SDM vol. 3, 11.12.4): an uncached
+ * read would miss a dirty line of the zeroing (stale data, possibly the
+ * previous owner's), and a line written back later would overwrite what the
+ * page wrote.  So:
+ *   - a frame is zeroed through the direct map, then its lines are flushed
+ *     (platform cache_flush: clflush), and only then mapped UC/WC;
+ *   - when it leaves the mapping, it is flushed again after the TLB flush
+ *     and before it is freed (tlb_gather_uncached), so write-back use starts
+ *     from memory, not from a line older than the page's last write.
+ * The cache attribute belongs to the allocation, so a page never changes
+ * type while it holds a frame.
+ *
  * Table (non-leaf) entries of the lower half are P|RW|US: the leaf decides
  * access.  A 2 MiB page is a PD entry with PS=1 and the leaf bits above (its
  * PAT bit would be bit 12, which hostmem never sets, so pte_frame works for
@@ -168,6 +183,12 @@ static inline uint64_t pte_hw_bits(uint32_t prot)
 	if (prot & PAGE_WRITECOMBINE)
 		b |= PTE_PWT;
 	return b;
+}
+
+/* Reached with a memory type other than write-back (see "Memory types"). */
+static inline bool pte_uncached(uint32_t prot)
+{
+	return (prot & (PAGE_NOCACHE | PAGE_WRITECOMBINE)) != 0;
 }
 
 /* ------------------------------------------------------------ states */

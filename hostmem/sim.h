@@ -36,8 +36,20 @@ uint32_t hm_sim_exec(hm_sim *sim, const void *va);
 
 /* ---- for tests and tools */
 #define HM_SIM_DEBUG_FRAMES 0x1u   /* fill freed frames with a pattern, check it */
+#define HM_SIM_TLB_KEEP     0x2u   /* TLB entries leave only by invalidation (mmu.h) */
 HRESULT hm_sim_create_ex(size_t ram_bytes, unsigned flags, hm_sim **out);
 /* The host address of simulated physical address 0 (tests inspect frames). */
 uint8_t *hm_sim_ram(hm_sim *sim);
+
+/* Caller memory (out-parameters) is host memory in the twin, so it never
+ * faults by itself: this makes the n-th next copy hostmem makes to or from
+ * caller memory fail as a faulting pointer would (0: none). */
+void hm_sim_fail_caller_copy(hm_sim *sim, unsigned n);
+
+/* Accesses that broke the memory-type rule (pte.h): an uncached or
+ * write-combining access to a frame not flushed from the cache since it was
+ * last used write-back, or a write-back access to a frame used uncached since
+ * its last flush.  Should stay 0. */
+uint64_t hm_sim_cache_violations(hm_sim *sim);
 
 #endif

@@ -43,6 +43,12 @@ void tlb_gather_frame(struct tlb_gather *g, uint64_t pa)
 	frame_list_push(g->fr, &g->frames, pa);
 }
 
+void tlb_gather_uncached(struct tlb_gather *g, uint64_t pa)
+{
+	frame_list_push(g->fr, &g->frames, pa);
+	frame_of(g->fr, pa)->flags |= FRAME_UNCACHED;
+}
+
 void tlb_gather_table(struct tlb_gather *g, uint64_t pa, uint64_t va)
 {
 	frame_list_push(g->fr, &g->frames, pa);
@@ -72,9 +78,17 @@ void tlb_finish(struct tlb_gather *g)
 
 	gather_flush(g);
 	while ((pa = frame_list_pop(g->fr, &g->frames)) != 0) {
+		struct frame *f = frame_of(g->fr, pa);
+
+		/* No translation of another memory type is left: now its lines
+		 * can go, and write-back use may start again. */
+		if (f->flags & FRAME_UNCACHED) {
+			f->flags &= (uint8_t)~FRAME_UNCACHED;
+			g->fr->plat->cache_flush(g->fr->plat->ctx, pa, FRAME_SIZE << f->order);
+		}
 		/* Only blocks this module's callers took from page tables are
 		 * here, so a refusal is a broken invariant, not bad input. */
-		if (frame_free(g->fr, pa, frame_of(g->fr, pa)->order) != FRAME_OK)
+		if (frame_free(g->fr, pa, f->order) != FRAME_OK)
 			g->fr->plat->panic(g->fr->plat->ctx, "tlb_finish: gathered block refused");
 	}
 }

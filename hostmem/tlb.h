@@ -46,6 +46,9 @@ void tlb_gather_page(struct tlb_gather *g, uint64_t va);
 /* The allocated block headed by pa is freed (with its own order) after the
  * flush.  It must not be freed or gathered otherwise meanwhile. */
 void tlb_gather_frame(struct tlb_gather *g, uint64_t pa);
+/* The same for a block that was mapped uncached or write-combining: its
+ * cache lines are flushed after the TLB flush, before it is freed (pte.h). */
+void tlb_gather_uncached(struct tlb_gather *g, uint64_t pa);
 /* The table page at pa, just unhooked; va is an address it mapped. */
 void tlb_gather_table(struct tlb_gather *g, uint64_t pa, uint64_t va);
 /* Flushes (pages or all), then frees the gathered blocks; the gather is

@@ -43,8 +43,9 @@ static void clean(struct hm *hm, uint64_t va, struct tlb_gather *g)
 		tlb_gather_page(g, va);
 }
 
-/* Up to max dirty pages into out (NULL: reset them all); returns how many. */
-static size_t collect(struct hm *hm, uint64_t va, uint64_t end, void **out, size_t max,
+/* Up to max dirty pages of [*va, end) into out (NULL: reset them all);
+ * *va moves past the last page looked at.  Returns how many. */
+static size_t collect(struct hm *hm, uint64_t *va, uint64_t end, uint64_t *out, size_t max,
                       bool reset)
 {
 	struct tlb_gather g;
@@ -52,49 +53,103 @@ static size_t collect(struct hm *hm, uint64_t va, uint64_t end, void **out, size
 	size_t n = 0;
 
 	tlb_gather_init(&g, &hm->frames);
-	for (; va < end && (!out || n < max); va += span) {
-		e = pte_at(hm, va, &span);
+	for (; *va < end && (!out || n < max); *va += span) {
+		e = pte_at(hm, *va, &span);
 		if (!pte_is_committed(e) || !pte_is_dirty(e))
 			continue;
 		if (out)
-			out[n] = (void *)(uintptr_t)va;
+			out[n] = *va;
 		n++;
 		if (reset)
-			clean(hm, va, &g);
+			clean(hm, *va, &g);
 	}
 	tlb_finish(&g);
 	return n;
 }
 
-static hm_status get_watch(struct hm *hm, DWORD flags, uint64_t base, uint64_t size,
-                           void **addresses, ULONG_PTR *count, DWORD *granularity)
-{
-	uint64_t va, end;
-	hm_status s;
+/*
+ * GetWriteWatch.  The caller's array may fault, so it is filled in batches:
+ * each batch is harvested (and reset) under the lock into a local buffer and
+ * copied out after the lock is dropped.  Every pointer is probed before the
+ * first batch, so a bad one is refused before anything is reset.
+ */
+#define WATCH_BATCH 64
 
-	if (!count || !granularity)
+struct watch_call {
+	DWORD flags;
+	uint64_t base, size;
+	void **addresses;
+	ULONG_PTR max;                 /* the caller's *count on entry */
+	bool count_ok, gran_ok, addresses_ok;
+};
+
+/* The pages [base, base + size) could hold, or 0 if the range is nonsense. */
+static uint64_t watch_pages(uint64_t base, uint64_t size)
+{
+	if (size == 0 || base >= VA_LIMIT || size > VA_LIMIT - base)
+		return 0;
+	return (page_up(base + size) - page_down(base)) / PAGE;
+}
+
+static void watch_probe(struct hm *hm, struct watch_call *c, ULONG_PTR *count,
+                        DWORD *granularity)
+{
+	uint64_t n;
+
+	c->count_ok = caller_get(hm, &c->max, count, sizeof(c->max)) &&
+	              caller_probe(hm, count, sizeof(*count));
+	c->gran_ok = caller_probe(hm, granularity, sizeof(*granularity));
+	n = c->count_ok ? watch_pages(c->base, c->size) : 0;
+	if (n > c->max)
+		n = c->max;
+	c->addresses_ok = c->addresses && (n == 0 || caller_probe(hm, c->addresses, n * sizeof(void *)));
+}
+
+/* Lock held: the checks in NT's order, then the range. */
+static hm_status watch_check(struct hm *hm, const struct watch_call *c, uint64_t *va,
+                             uint64_t *end)
+{
+	if (!c->count_ok || !c->gran_ok)
 		return HM_BAD_POINTER;
-	if ((flags & ~WRITE_WATCH_FLAG_RESET) || *count == 0)
+	if ((c->flags & ~WRITE_WATCH_FLAG_RESET) || c->max == 0)
 		return HM_INVALID_PARAMETER;
-	if (!addresses)
+	if (!c->addresses_ok)
 		return HM_BAD_POINTER;
-	s = watch_range(hm, base, size, &va, &end);
-	if (s != HM_OK)
-		return s;
-	*count = collect(hm, va, end, addresses, *count, flags & WRITE_WATCH_FLAG_RESET);
-	*granularity = PAGE;
-	return HM_OK;
+	return watch_range(hm, c->base, c->size, va, end);
 }
 
 HRESULT hostmem_get_write_watch(IHostMemoryManager *m, DWORD dwFlags, void *base, SIZE_T size,
                                 void **addresses, ULONG_PTR *count, DWORD *granularity)
 {
 	struct hm *hm = hm_of(m);
+	struct watch_call c = { .flags = dwFlags, .base = (uint64_t)(uintptr_t)base, .size = size,
+	                        .addresses = addresses };
+	uint64_t batch[WATCH_BATCH], va = 0, end = 0, next;
+	ULONG_PTR n = 0, k;
+	DWORD gran = PAGE;
+	hm_status s;
+	HRESULT hr;
 
-	if (!hm_enter(hm))
-		return HOST_E_CLRNOTAVAILABLE;
-	return hm_leave(hm, get_watch(hm, dwFlags, (uint64_t)(uintptr_t)base, size, addresses,
-	                              count, granularity));
+	watch_probe(hm, &c, count, granularity);
+	for (next = 0;; next = va) {
+		if (!hm_enter(hm))
+			return HOST_E_CLRNOTAVAILABLE;
+		s = watch_check(hm, &c, &va, &end);
+		if (s != HM_OK)
+			return hm_leave(hm, s);
+		va = next > va ? next : va;   /* resume after the last batch */
+		k = collect(hm, &va, end, batch, c.max - n < WATCH_BATCH ? c.max - n : WATCH_BATCH,
+		            dwFlags & WRITE_WATCH_FLAG_RESET);
+		hr = hm_leave(hm, HM_OK);
+		if (hr != S_OK || !caller_put(hm, addresses + n, batch, k * sizeof(void *)))
+			return hr != S_OK ? hr : E_POINTER;
+		n += k;
+		if (va >= end || n == c.max)
+			break;
+	}
+	if (!caller_put(hm, count, &n, sizeof(n)) || !caller_put(hm, granularity, &gran, sizeof(gran)))
+		return E_POINTER;
+	return S_OK;
 }
 
 HRESULT hostmem_reset_write_watch(IHostMemoryManager *m, void *base, SIZE_T size)
@@ -107,6 +162,6 @@ HRESULT hostmem_reset_write_watch(IHostMemoryManager *m, void *base, SIZE_T size
 		return HOST_E_CLRNOTAVAILABLE;
 	s = watch_range(hm, (uint64_t)(uintptr_t)base, size, &va, &end);
 	if (s == HM_OK)
-		collect(hm, va, end, 0, 0, true);
+		collect(hm, &va, end, 0, 0, true);
 	return hm_leave(hm, s);
 }

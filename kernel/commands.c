@@ -14,6 +14,7 @@
 #include "console.h"
 #include "demo.h"
 #include "names.h"
+#include "hostmem/format.h"
 
 struct alloc_args {
 	uint64_t addr, size;
@@ -39,6 +40,42 @@ static int alloc_tail(int argc, char **argv, int i, struct alloc_args *a)
 	return 1;
 }
 
+/* bytes in the unit that reads best, with one decimal: "31.7 MiB". */
+static const char *amount(uint64_t bytes, char buf[24])
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (u < 3 && bytes >= (1024ull << (10 * (u + 1))))
+		u++;
+	hm_snprintf(buf, 24, "%llu.%llu %s", (unsigned long long)(bytes >> (10 * (u + 1))),
+	            (unsigned long long)(((bytes >> (10 * u)) & 1023) * 10 / 1024), unit[u]);
+	return buf;
+}
+
+/* Why a commit was refused for lack of memory: more than is available, or
+ * the critical level's reserve (pressure.c's watermarks) would be broken. */
+static void explain_refusal(const struct alloc_args *a)
+{
+	uint64_t avail, reserve, want = (a->size + HM_PAGE_SIZE - 1) / HM_PAGE_SIZE * HM_PAGE_SIZE;
+	struct hostmem_stats st;
+	char b1[24], b2[24], b3[24];
+
+	if (hostmem_get_stats(shell_mgr(), &st) != S_OK)
+		return;
+	avail = st.commit_available * HM_PAGE_SIZE;
+	reserve = (a->level == eTaskCritical ? st.reserve_task :
+	           a->level == eAppDomainCritical ? st.reserve_appdomain : 0) * HM_PAGE_SIZE;
+	if (want > avail)
+		kprintf("  refused: %s is more than the %s available for commit\n",
+		        amount(want, b1), amount(avail, b2));
+	else
+		kprintf("  refused: would leave less than the %s reserve of %s; available %s "
+		        "(%s asked)\n", a->level == eTaskCritical ? "task-critical" : "app-domain-critical",
+		        amount(reserve, b1), amount(avail, b2),
+		        amount(want, b3));
+}
+
 /* A new reservation's base becomes `$`. */
 static void valloc(const struct alloc_args *a)
 {
@@ -52,6 +89,8 @@ static void valloc(const struct alloc_args *a)
 	        memtype_name(a->type, type, sizeof(type)), protect_name(a->prot, prot, sizeof(prot)),
 	        a->level ? ", " : "", a->level ? level_name(a->level) : "");
 	show_hr(hr);
+	if (hr == E_OUTOFMEMORY && (a->type & MEM_COMMIT))
+		explain_refusal(a);
 	if (hr != S_OK)
 		return;
 	if ((a->type & MEM_RESERVE) || !a->addr) {

@@ -5,12 +5,17 @@
  * only way to re-enter hostmem is a page fault taken while hostmem itself
  * touches managed memory, which would be a bug: it panics instead of
  * deadlocking.
+ *
+ * Caller memory (out-parameters) is copied inside a recovery point
+ * (recover.c), so a caller pointer that faults makes the method fail with
+ * E_POINTER instead of panicking the kernel.
  */
 #include "memory.h"
 #include "boot.h"
 #include "console.h"
 #include "cpu.h"
 #include "panic.h"
+#include "recover.h"
 #include "hostmem/embed.h"
 
 static IHostMemoryManager *manager;
@@ -21,6 +26,38 @@ static struct phys_range ranges[MAX_USABLE_RANGES];
 static void k_flush_page(void *ctx, uint64_t va) { invlpg(va); }
 static void k_flush_all(void *ctx) { flush_tlb(); }
 static void k_log(void *ctx, const char *line) { kprintf("hostmem: %s\n", line); }
+
+#define CACHE_LINE 64
+
+struct copy { uint8_t *dst; const uint8_t *src; size_t n; };
+
+static void do_copy(void *arg)
+{
+	struct copy *c = arg;
+
+	for (size_t i = 0; i < c->n; i++)
+		c->dst[i] = c->src[i];
+}
+
+/* Both directions are the same guarded memcpy: whichever side is the
+ * caller's may fault, and the fault ends the copy, not the kernel. */
+static bool k_copy(void *ctx, void *dst, const void *src, size_t n)
+{
+	struct copy c = { dst, src, n };
+
+	return try_call(do_copy, &c, 0) == 0;
+}
+
+/* clflush every line, then mfence: the lines are in memory before the
+ * caller maps the frame with another memory type. */
+static void k_cache_flush(void *ctx, uint64_t pa, size_t n)
+{
+	const volatile uint8_t *p = (const volatile uint8_t *)(DIRECT_MAP_BASE + pa);
+
+	for (size_t i = 0; i < n; i += CACHE_LINE)
+		__asm__ volatile("clflush %0" :: "m"(p[i]) : "memory");
+	__asm__ volatile("mfence" ::: "memory");
+}
 
 static void k_lock(void *ctx)
 {
@@ -38,7 +75,8 @@ __attribute__((noreturn)) static void k_panic(void *ctx, const char *why)
 static const struct hm_platform platform = {
 	.phys_base = (uint8_t *)DIRECT_MAP_BASE,
 	.tlb_flush_page = k_flush_page, .tlb_flush_all = k_flush_all,
-	.lock = k_lock, .unlock = k_unlock, .log = k_log, .panic = k_panic,
+	.lock = k_lock, .unlock = k_unlock, .copy_in = k_copy, .copy_out = k_copy,
+	.cache_flush = k_cache_flush, .log = k_log, .panic = k_panic,
 };
 
 void memory_init(int debug)

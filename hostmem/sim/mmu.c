@@ -32,7 +32,10 @@
  *    entries direct-mapped by virtual page number, and forgets them ONLY on
  *    mmu_flush_page (every entry whose page holds va), mmu_flush_all, or a
  *    page fault at that address (the CPU drops entries for a faulting
- *    address).  So if hostmem forgets an invalidation, the next access uses
+ *    address), and, like a real TLB, when a new translation needs the slot.
+ *    With m->keep (the tests' mode) a new translation never takes an
+ *    occupied slot: it is used once, uncached, so a stale entry stays until
+ *    invalidated.  If hostmem forgets an invalidation, the next access uses
  *    the stale translation and the test sees it.  Non-present entries are
  *    never cached, as on the CPU.  Paging-structure caches are not modelled.
  *
@@ -45,6 +48,8 @@
 #define E_US  (1ull << 2)
 #define E_A   (1ull << 5)
 #define E_D   (1ull << 6)
+#define E_PWT (1ull << 3)
+#define E_PCD (1ull << 4)
 #define E_PS  (1ull << 7)
 #define E_NX  (1ull << 63)
 
@@ -73,6 +78,8 @@ void mmu_init(struct mmu *m, const struct hm_platform *plat, uint64_t cr3, unsig
 	m->error = 0;
 	m->maxphyaddr = maxphyaddr;
 	m->hits = m->misses = m->walks = 0;
+	m->keep = false;
+	m->last_cached = true;
 	mmu_flush_all(m);
 }
 
@@ -142,6 +149,7 @@ static uint32_t walk(struct mmu *m, uint64_t va, uint32_t err,
 			t->pa = e & addr & page_mask(t->shift);
 			t->leaf = ea;
 			t->dirty = (e & E_D) != 0;
+			t->cached = !(e & (E_PWT | E_PCD));
 			return 0;
 		}
 		table = e & addr;
@@ -219,8 +227,10 @@ uint32_t mmu_access(struct mmu *m, uint64_t va, enum mmu_kind kind, uint64_t *pa
 		return MMU_GP;
 	if (slot->valid && slot->page == (va & page_mask(slot->shift))) {
 		f = access_hit(m, slot, va, kind, err);
-		if (f == 0)
+		if (f == 0) {
 			*pa = slot->pa + (va & ~page_mask(slot->shift));
+			m->last_cached = slot->cached;
+		}
 		return f;
 	}
 	m->misses++;
@@ -231,8 +241,10 @@ uint32_t mmu_access(struct mmu *m, uint64_t va, enum mmu_kind kind, uint64_t *pa
 		return fault(m, va, f);
 	set_accessed(m, &p, kind == MMU_WRITE);
 	t.dirty |= kind == MMU_WRITE;
-	*slot = t;
+	if (!m->keep || !slot->valid)
+		*slot = t;
 	*pa = t.pa + (va & ~page_mask(t.shift));
+	m->last_cached = t.cached;
 	return 0;
 }
 

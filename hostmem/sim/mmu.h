@@ -17,6 +17,11 @@
 
 #define MMU_TLB_SIZE  64   /* direct-mapped by virtual page number */
 
+/* mmu.keep: a translation whose slot is taken is used once and not cached,
+ * instead of evicting the entry there, so an entry leaves the TLB only
+ * through mmu_flush_page / mmu_flush_all / a fault at its address, and a
+ * missing invalidation cannot be hidden by an eviction (tests set it). */
+
 /* #PF error code bits, as the CPU pushes them. */
 #define PF_P     0x01u  /* 1: protection violation or reserved bit; 0: not present */
 #define PF_W     0x02u  /* the access was a write */
@@ -38,6 +43,7 @@ struct mmu_tlb_entry {
 	uint64_t pa;        /* pa of that page */
 	uint64_t leaf;      /* pa of the leaf entry, to set D on a later write */
 	uint8_t shift;      /* 12, 21 or 30: the page size */
+	bool cached;        /* write-back: PCD = PWT = 0 in the leaf */
 	bool valid, rw, us, nx, dirty;
 };
 
@@ -47,6 +53,8 @@ struct mmu {
 	uint64_t cr2;                    /* address of the last fault */
 	uint32_t error;                  /* its #PF error code */
 	unsigned maxphyaddr;             /* M: physical address bits, 36..52 */
+	bool keep;                       /* entries leave only by invalidation */
+	bool last_cached;                /* memory type of the last good access */
 	struct mmu_tlb_entry tlb[MMU_TLB_SIZE];
 	uint64_t hits, misses, walks;
 };

@@ -28,13 +28,57 @@ struct hm_sim {
 	pthread_mutex_t lock;
 	IHostMemoryManager *mgr;
 	void *storage;
+	unsigned fail_copy;           /* hm_sim_fail_caller_copy countdown */
+	uint8_t *cache;               /* per frame: CACHE_* (the memory-type rule) */
+	uint64_t cache_violations;
 };
+
+/* sim.cache: what the CPU's caches may hold of a frame. */
+#define CACHE_FLUSHED   0x1u   /* no line since the last cache_flush */
+#define CACHE_UNCACHED  0x2u   /* accessed uncached since the last cache_flush */
 
 static void sim_flush_page(void *ctx, uint64_t va) { mmu_flush_page(&((hm_sim *)ctx)->mmu, va); }
 static void sim_flush_all(void *ctx) { mmu_flush_all(&((hm_sim *)ctx)->mmu); }
 static void sim_lock(void *ctx) { pthread_mutex_lock(&((hm_sim *)ctx)->lock); }
 static void sim_unlock(void *ctx) { pthread_mutex_unlock(&((hm_sim *)ctx)->lock); }
 static void sim_log(void *ctx, const char *line) { fprintf(stderr, "hostmem: %s\n", line); }
+
+static bool sim_copy(void *ctx, void *dst, const void *src, size_t n)
+{
+	hm_sim *sim = ctx;
+
+	if (sim->fail_copy && --sim->fail_copy == 0)
+		return false;
+	memcpy(dst, src, n);
+	return true;
+}
+
+static void sim_cache_flush(void *ctx, uint64_t pa, size_t n)
+{
+	hm_sim *sim = ctx;
+
+	for (uint64_t f = pa / SIM_PAGE; f < (pa + n + SIM_PAGE - 1) / SIM_PAGE; f++)
+		sim->cache[f] = CACHE_FLUSHED;
+}
+
+/* The memory-type rule, checked on every access the MMU let through: a
+ * write-back access may leave lines in the cache, an uncached one goes
+ * around it, and mixing the two without a flush in between reads stale data
+ * on real hardware. */
+static void cache_check(hm_sim *sim, uint64_t pa, bool cached)
+{
+	uint8_t *c = &sim->cache[pa / SIM_PAGE];
+
+	if (cached) {
+		if (*c & CACHE_UNCACHED)
+			sim->cache_violations++;
+		*c = 0;
+	} else {
+		if (!(*c & CACHE_FLUSHED))
+			sim->cache_violations++;
+		*c |= CACHE_UNCACHED;
+	}
+}
 
 __attribute__((noreturn)) static void sim_panic(void *ctx, const char *why)
 {
@@ -50,12 +94,15 @@ static HRESULT sim_start(hm_sim *sim, unsigned flags)
 	sim->plat = (struct hm_platform){
 		.phys_base = sim->ram, .tlb_flush_page = sim_flush_page,
 		.tlb_flush_all = sim_flush_all, .lock = sim_lock, .unlock = sim_unlock,
+		.copy_in = sim_copy, .copy_out = sim_copy, .cache_flush = sim_cache_flush,
 		.log = sim_log, .panic = sim_panic, .ctx = sim,
 	};
 	hr = hostmem_init(sim->storage, &sim->plat, &ram, 1, 0,
 	                  (flags & HM_SIM_DEBUG_FRAMES) ? FRAMES_DEBUG : 0, &sim->mgr);
-	if (hr == S_OK)
+	if (hr == S_OK) {
 		mmu_init(&sim->mmu, &sim->plat, hostmem_root(sim->mgr), SIM_MAXPHYADDR);
+		sim->mmu.keep = (flags & HM_SIM_TLB_KEEP) != 0;
+	}
 	return hr;
 }
 
@@ -76,8 +123,9 @@ HRESULT hm_sim_create_ex(size_t ram_bytes, unsigned flags, hm_sim **out)
 	sim->ram_bytes = ram_bytes;
 	sim->ram = aligned_alloc(SIM_PAGE, ram_bytes);
 	sim->storage = aligned_alloc(16, hostmem_storage_size());
+	sim->cache = calloc(ram_bytes / SIM_PAGE, 1);
 	pthread_mutex_init(&sim->lock, NULL);
-	hr = sim->ram && sim->storage ? sim_start(sim, flags) : E_OUTOFMEMORY;
+	hr = sim->ram && sim->storage && sim->cache ? sim_start(sim, flags) : E_OUTOFMEMORY;
 	if (hr != S_OK) {
 		hm_sim_destroy(sim);
 		return hr;
@@ -97,12 +145,15 @@ void hm_sim_destroy(hm_sim *sim)
 		return;
 	pthread_mutex_destroy(&sim->lock);
 	free(sim->storage);
+	free(sim->cache);
 	free(sim->ram);
 	free(sim);
 }
 
 IHostMemoryManager *hm_sim_manager(hm_sim *sim) { return sim->mgr; }
 uint8_t *hm_sim_ram(hm_sim *sim) { return sim->ram; }
+void hm_sim_fail_caller_copy(hm_sim *sim, unsigned n) { sim->fail_copy = n; }
+uint64_t hm_sim_cache_violations(hm_sim *sim) { return sim->cache_violations; }
 
 /* Translates va for one access, taking faults through hostmem like the CPU.
  * A resolved fault is retried; two in a row on one access would mean hostmem
@@ -115,6 +166,8 @@ static uint32_t translate(hm_sim *sim, uint64_t va, enum mmu_kind kind, uint8_t 
 	for (int attempt = 0; attempt < 3; attempt++) {
 		sim_lock(sim);
 		err = mmu_access(&sim->mmu, va, kind, &pa);
+		if (err == 0)
+			cache_check(sim, pa, sim->mmu.last_cached);
 		sim_unlock(sim);
 		if (err == 0) {
 			*host = sim->ram + pa;

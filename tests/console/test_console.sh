@@ -57,6 +57,8 @@ check guard_is_gone_after_the_fault 'read $+8K 8' "-> ok"
 check exec_from_readwrite_faults 'exec $' "STATUS_ACCESS_VIOLATION (0xc0000005)" "executing 0x"
 check exec_of_a_ret_in_rx_returns 'exec $+4K' "-> ok"
 check write_to_rx_faults 'write $+4K 90' "STATUS_ACCESS_VIOLATION (0xc0000005)" "writing 0x"
+check refused_commit_names_the_reserve 'alloc 240M' "E_OUTOFMEMORY (0x8007000e)" \
+  "refused: would leave less than the task-critical reserve of " "; available "
 check release_inside_is_invalid_address 'release $+4K' \
   "HRESULT_FROM_WIN32(ERROR_INVALID_ADDRESS) (0x800701e7)"
 check writecopy_is_invalidarg 'alloc 64K wcopy' "PAGE_WRITECOPY) -> E_INVALIDARG (0x80070057)"

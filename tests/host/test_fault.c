@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "tests/host/lib/twin.h"
+#include "hostmem/embed.h"
 
 #define BASE  0x50000000ull
 #define RC    (MEM_RESERVE | MEM_COMMIT)
@@ -354,11 +355,36 @@ static void large_pages_follow_the_same_access_rules(void **state)
 	assert_int_equal(twin_stats(t).frames_data, a.frames_data);
 }
 
+/* ------------------------------------------------------------ a manager that cannot trust itself */
+
+/* After verify found a broken invariant (E_FAIL), hostmem resolves no fault:
+ * a demand-zero page or a guard page of the corrupted manager raises an
+ * access violation, while a page already mapped keeps working, since the
+ * MMU needs nothing from hostmem for it (README, "The dead state"). */
+static void after_corruption_faults_are_refused_and_mapped_pages_work(void **state)
+{
+	struct twin *t = *state;
+	char why[192];
+
+	alloc_ok(t, BASE, 3 * PG, RC, PAGE_READWRITE);
+	protect_ok(t, BASE + PG, PG, PAGE_READONLY);   /* unlike BASE: no fault-around */
+	protect_ok(t, BASE + 2 * PG, PG, PAGE_READWRITE | PAGE_GUARD);
+	assert_code(0, wr(t, BASE));
+	hostmem_test_corrupt(t->m);
+	assert_hr(E_FAIL, hostmem_verify(t->m, why, sizeof why));
+	t->dead_ok = true;
+	assert_code(0, rd(t, BASE));
+	assert_code(0, wr(t, BASE + 1));
+	assert_code(AV, rd(t, BASE + PG));
+	assert_code(AV, rd(t, BASE + 2 * PG));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, twin_setup, twin_teardown)
 #define D(f) cmocka_unit_test_setup_teardown(f, twin_debug_setup, twin_teardown)
+		T(after_corruption_faults_are_refused_and_mapped_pages_work),
 		T(guard_page_raises_once_then_the_access_goes_through),
 		T(guard_page_write_goes_through_when_retried),
 		T(guard_is_gone_once_it_fired),

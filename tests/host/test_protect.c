@@ -1,7 +1,8 @@
 /*
  * test_protect.c - VirtualProtect through the hosted twin, one test per rule
  * of CONTRACT.md ("VirtualProtect", "Protection") and of Windows' behaviour
- * (semantics.md, "VirtualProtect"): the NULL old-protection pointer first,
+ * (semantics.md, "VirtualProtect"): the protection, then the NULL
+ * old-protection pointer,
  * size 0, the valid protections, every page committed and in one
  * reservation, the old protection of the first page, page rounding, contents
  * kept, PAGE_GUARD in the old value, and the cache attribute that belongs to
@@ -46,17 +47,18 @@ static void null_old_protection_pointer_is_e_pointer_and_changes_nothing(void **
 	assert_int_equal(protect_ok(t, BASE, PG, PAGE_NOACCESS), PAGE_READWRITE);
 }
 
-/* In user mode the out-pointer is probed before anything else. */
-static void null_old_protection_pointer_is_checked_first(void **state)
+/* NT's order (CONTRACT.md): the protection first, then the out-pointer,
+ * then the range, as VirtualAlloc checks its own arguments. */
+static void null_old_protection_pointer_is_checked_after_the_protection(void **state)
 {
 	struct twin *t = *state;
 
 	committed_block(t);
-	assert_unchanged(t, E_POINTER, twin_protect(t, BASE, PG, PAGE_WRITECOPY, 0));
+	assert_unchanged(t, E_INVALIDARG, twin_protect(t, BASE, PG, PAGE_WRITECOPY, 0));
+	assert_unchanged(t, E_INVALIDARG, twin_protect(t, 0, 0, 0, 0));
 	assert_unchanged(t, E_POINTER, twin_protect(t, BASE, 0, PAGE_READONLY, 0));
 	assert_unchanged(t, E_POINTER, twin_protect(t, 0x60000000, PG, PAGE_READONLY, 0));
 	assert_unchanged(t, E_POINTER, twin_protect(t, VA_END, PG, PAGE_READONLY, 0));
-	assert_unchanged(t, E_POINTER, twin_protect(t, 0, 0, 0, 0));
 }
 
 /* WRK: CapturedRegionSize == 0 -> STATUS_INVALID_PARAMETER_3, before the
@@ -387,7 +389,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, twin_setup, twin_teardown)
 #define D(f) cmocka_unit_test_setup_teardown(f, twin_debug_setup, twin_teardown)
 		T(null_old_protection_pointer_is_e_pointer_and_changes_nothing),
-		T(null_old_protection_pointer_is_checked_first),
+		T(null_old_protection_pointer_is_checked_after_the_protection),
 		T(size_zero_is_invalid_parameter),
 		T(address_at_or_above_the_limit_is_invalid_parameter),
 		T(invalid_protection_is_invalid_parameter_and_keeps_the_old),

@@ -489,10 +489,10 @@ HRESULT model_protect(struct model *m, uint64_t addr, uint64_t size, DWORD prot,
 
 	if (m->dead)
 		return HOST_E_CLRNOTAVAILABLE;
-	if (!old_given)
-		return E_POINTER;
 	if (!model_prot_valid(prot))
 		return E_INVALIDARG;
+	if (!old_given)
+		return E_POINTER;
 	if (size == 0 || addr >= MODEL_LIMIT || size > MODEL_LIMIT - addr)
 		return E_INVALIDARG;
 	va = trunc_page(addr);

@@ -40,6 +40,21 @@ static void ram_unlock(void *ctx)
 	((struct ram *)ctx)->locks--;
 }
 
+static bool ram_copy(void *ctx, void *dst, const void *src, size_t n)
+{
+	memcpy(dst, src, n);
+	return true;
+}
+
+/* Host memory has one memory type: only count what hostmem asked for. */
+static void ram_cache_flush(void *ctx, uint64_t pa, size_t n)
+{
+	struct ram *r = ctx;
+
+	r->cache_flushes++;
+	r->cache_flushed += n;
+}
+
 static void ram_log(void *ctx, const char *line)
 {
 	struct ram *r = ctx;
@@ -80,6 +95,9 @@ struct ram *ram_new(size_t bytes)
 		.tlb_flush_all = ram_tlb_flush_all,
 		.lock = ram_lock,
 		.unlock = ram_unlock,
+		.copy_in = ram_copy,
+		.copy_out = ram_copy,
+		.cache_flush = ram_cache_flush,
 		.log = ram_log,
 		.panic = ram_panic,
 		.ctx = r,

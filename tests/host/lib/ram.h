@@ -27,6 +27,8 @@ struct ram {
 	struct mmu *mmu;              /* invalidated by the TLB hooks, or NULL */
 
 	size_t flush_pages, flush_alls, logs, panics, locks;
+	size_t cache_flushes;         /* cache_flush calls */
+	uint64_t cache_flushed;       /* bytes they covered */
 	char last_log[256];
 	char last_panic[256];
 	jmp_buf *panic_jmp;           /* set by a test that expects a panic */

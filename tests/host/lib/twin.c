@@ -51,7 +51,7 @@ struct twin *twin_new(size_t ram_bytes, unsigned sim_flags)
 	HRESULT hr;
 
 	assert_non_null(t);
-	hr = hm_sim_create_ex(ram_bytes, sim_flags, &t->sim);
+	hr = hm_sim_create_ex(ram_bytes, sim_flags | HM_SIM_TLB_KEEP, &t->sim);
 	if (hr != S_OK)
 		twin_fail(__FILE__, __LINE__, "hm_sim_create_ex: %s", hostmem_hresult_name(hr));
 	t->m = hm_sim_manager(t->sim);
