@@ -113,14 +113,17 @@ hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 	return HM_OK;
 }
 
-void decommit_range(struct hm *hm, uint64_t va, uint64_t end)
+void decommit_range(struct hm *hm, uint64_t va, uint64_t end, bool traced)
 {
 	size_t committed, promised;
 	struct tlb_gather g;
 
 	count_pages(hm, va, end, &committed, &promised);
 	tlb_gather_init(&g, &hm->frames);
-	pt_unmap(&hm->pt, va, (end - va) / PAGE, &g, 0);
+	if (traced)
+		pt_unmap_traced(&hm->pt, va, (end - va) / PAGE, &g);
+	else
+		pt_unmap(&hm->pt, va, (end - va) / PAGE, &g, 0);
 	tlb_finish(&g);
 	frames_unpromise(&hm->frames, promised);
 	hm->charge -= committed;
@@ -142,7 +145,8 @@ void reset_range(struct hm *hm, uint64_t va, uint64_t end)
 		/* Not span != PAGE: in a 2 MiB page's last 4 KiB the span is one page. */
 		if (pte_is_large(e) || (!pte_is_present(e) && !pte_is_parked(e)))
 			continue;
-		pt_write(&hm->pt, va, 1, pte_make_demand_zero(pte_prot(e)) | PTE_DISCARDED, &g);
+		pt_write(&hm->pt, va, 1, pte_make_demand_zero(pte_prot(e)) | pte_marks(e) | PTE_DISCARDED,
+		         &g);
 		discarded++;
 	}
 	tlb_finish(&g);
@@ -151,28 +155,21 @@ void reset_range(struct hm *hm, uint64_t va, uint64_t end)
 }
 
 /* MEM_RESET_UNDO: true when no page of the range lost its contents to
- * MEM_RESET.  Either way the marks go: from now on those pages are simply
- * committed pages that read zero, which the caller has been told. */
+ * MEM_RESET.  It changes nothing either way, as every failing call: a mark
+ * stays until its page is decommitted, so the answer is the same each time
+ * it is asked. */
 bool undo_reset(struct hm *hm, uint64_t va, uint64_t end)
 {
-	uint64_t span, *e;
-	bool intact = true;
-	int level;
+	uint64_t span, e;
 
 	for (; va < end; va += span) {
-		pte_at(hm, va, &span);
-		e = pt_walk(&hm->pt, va, &level);
-		/* Marks live in 4 KiB PTEs only: not under a missing table, not in
-		 * a 2 MiB page.  (Not "span != PAGE": in the last 4 KiB of either
-		 * the span is one page too.) */
-		if (!e || level != 1)
-			continue;
-		if (*e & PTE_DISCARDED) {
-			*e &= ~PTE_DISCARDED;
-			intact = false;
-		}
+		e = pte_at(hm, va, &span);
+		/* Marks live in 4 KiB PTEs only; a missing table or a 2 MiB page
+		 * holds none, whatever its span. */
+		if (pte_is_committed(e) && !pte_is_large(e) && (e & PTE_DISCARDED))
+			return false;
 	}
-	return intact;
+	return true;
 }
 
 /* Large pages: every 2 MiB of [va, end) gets its frame now (so no promise),

@@ -57,7 +57,7 @@ static uint32_t clear_guard(struct hm *hm, uint64_t va, uint64_t e)
 	/* A guard page MEM_RESET emptied stays marked: the data is still lost,
 	 * and MEM_RESET_UNDO must say so. */
 	if (pte_is_demand_zero(e))
-		pt_write(&hm->pt, va, 1, pte_make_demand_zero(prot) | (e & PTE_DISCARDED), &g);
+		pt_write(&hm->pt, va, 1, pte_make_demand_zero(prot) | pte_marks(e), &g);
 	else
 		pt_protect(&hm->pt, va, 1, prot, &g);
 	tlb_finish(&g);
@@ -80,7 +80,8 @@ static void cluster(struct hm *hm, uint64_t va, uint64_t e, uint64_t *lo, uint64
 }
 
 /* The promises made at commit become frames.  A MEM_RESET mark stays with
- * each page: the data it stood for is still gone.  Failure injection
+ * each page (the data it stood for is still gone), and so does a write
+ * record.  Failure injection
  * (frames.fail_countdown) stands for running out of frames, which a promise
  * rules out: it is held off here, so a test's sweep cannot turn a touch of
  * committed memory into a panic. */
@@ -102,9 +103,13 @@ static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
 	tlb_finish(&g);
 	if (s != PT_OK)
 		hm->plat->panic(hm->plat->ctx, "hm_fault: a promised frame was not there");
-	if (e & PTE_DISCARDED)
+	/* The marks of a reset or of a write before a decommit stay. */
+	if (pte_marks(e)) {
+		tlb_gather_init(&g, &hm->frames);
 		for (uint64_t p = lo; p < hi; p += PAGE)
-			*pt_walk(&hm->pt, p, 0) |= PTE_DISCARDED;
+			pt_replace(&hm->pt, p, pt_lookup(&hm->pt, p, 0) | pte_marks(e), &g);
+		tlb_finish(&g);
+	}
 	return 0;
 }
 

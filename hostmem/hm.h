@@ -102,7 +102,8 @@ void release(struct hm *hm, struct resv *r);
 
 /* commit.c: [va, end) page-aligned and inside one reservation. */
 hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot);
-void decommit_range(struct hm *hm, uint64_t va, uint64_t end);
+/* traced: a write-watch reservation's dirty pages leave a trace (pte.h). */
+void decommit_range(struct hm *hm, uint64_t va, uint64_t end, bool traced);
 void reset_range(struct hm *hm, uint64_t va, uint64_t end);
 bool undo_reset(struct hm *hm, uint64_t va, uint64_t end);
 hm_status commit_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot);

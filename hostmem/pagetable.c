@@ -12,7 +12,8 @@
  *
  * 2. Counts.  Every table page below the root keeps, in its frame record,
  *    the number of its non-zero entries.  All entry writes go through
- *    entry_set(), which alone adjusts the count, so
+ *    entry_set(), which alone adjusts the count (callers outside this file
+ *    change a leaf with pt_replace, never through a pt_walk pointer), so
  *        INVARIANT: count == non-zero entries, and no table below the root
  *        has count 0 between operations.
  *    The second half is what lets a failed operation undo itself without a
@@ -40,7 +41,12 @@
  *    pt_prepare lets a commit take its promise and build its tables before
  *    it writes anything, so the writes after it cannot fail.
  *
- * 7. Large pages.  A PD entry may be a 2 MiB PS page (pt_map_large).  Walks,
+ * 7. Traces.  A write-watch decommit (pt_unmap_traced) leaves PTE_WRITTEN
+ *    alone in each leaf that was dirty (pte.h, PTE_TRACE): not committed,
+ *    but a non-zero entry that keeps its table.  pt_write over a trace keeps
+ *    the mark (a recommitted page is still reported); pt_unmap clears it.
+ *
+ * 8. Large pages.  A PD entry may be a 2 MiB PS page (pt_map_large).  Walks,
  *    lookups, scans and unmap understand it; an operation that would split
  *    one (protect, write, a partial unmap) is refused with PT_LARGE.
  *
@@ -65,6 +71,7 @@ struct range_op {
 	uint64_t value;
 	struct frame_list frames;      /* pt_map: frames waiting for a PTE */
 	size_t cleared;
+	bool traced;                   /* unmap: dirty leaves leave a trace */
 	size_t state[PTE_BAD + 1];     /* scan: leaves by state */
 	size_t large, large_partial;   /* scan: 2 MiB pages met */
 };
@@ -346,15 +353,27 @@ static void map_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
 	entry_set(pt, table, i, pte_make_committed(pa, op->prot));
 }
 
+/* What pt_write puts where old was: value, and a trace's mark with it. */
+static uint64_t written_value(uint64_t old, uint64_t value)
+{
+	return value && pte_state(old) == PTE_TRACE ? value | PTE_WRITTEN : value;
+}
+
 static void write_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
                      uint64_t va, struct range_op *op)
 {
-	uint64_t old = table_at(pt, table)[i];
+	uint64_t old = table_at(pt, table)[i], new = written_value(old, op->value);
 
-	if (level != 1 || old == op->value)
+	if (level != 1 || old == new)
 		return;
-	entry_set(pt, table, i, op->value);
+	entry_set(pt, table, i, new);
 	entry_release(old, va, op->g);
+}
+
+/* What an unmap leaves where old was: nothing, or a trace of a write. */
+static uint64_t unmapped_value(uint64_t old, bool traced)
+{
+	return traced && pte_is_dirty(old) ? PTE_WRITTEN : 0;
 }
 
 static void unmap_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
@@ -362,9 +381,11 @@ static void unmap_fn(struct pagetable *pt, uint64_t table, unsigned i, int level
 {
 	uint64_t old = table_at(pt, table)[i];
 
-	if (old == 0 || level > 2 || (level == 2 && !pte_is_large(old)))
+	uint64_t new = level == 1 ? unmapped_value(old, op->traced) : 0;
+
+	if (old == new || level > 2 || (level == 2 && !pte_is_large(old)))
 		return;
-	entry_set(pt, table, i, 0);
+	entry_set(pt, table, i, new);
 	entry_release(old, va & ~(span_of(level) - 1), op->g);
 	op->cleared += level == 1 ? 1 : PTE_ENTRIES;
 }
@@ -434,6 +455,7 @@ static bool write_one(struct pagetable *pt, uint64_t va, uint64_t value, struct 
 	if (!table)
 		return false;
 	old = table_at(pt, table)[i];
+	value = written_value(old, value);
 	if (old != value) {
 		entry_set(pt, table, i, value);
 		entry_release(old, va, g);
@@ -443,14 +465,15 @@ static bool write_one(struct pagetable *pt, uint64_t va, uint64_t value, struct 
 	return true;
 }
 
-static bool unmap_one(struct pagetable *pt, uint64_t va, struct tlb_gather *g, size_t *cleared)
+static bool unmap_one(struct pagetable *pt, uint64_t va, struct range_op *op)
 {
-	uint64_t table = leaf_table(pt, va);
+	uint64_t table = leaf_table(pt, va), old;
 
 	if (!table)
 		return false;
-	*cleared = table_at(pt, table)[index_of(va, 1)] != 0;
-	return write_one(pt, va, 0, g);
+	old = table_at(pt, table)[index_of(va, 1)];
+	op->cleared = old != 0;
+	return write_one(pt, va, unmapped_value(old, op->traced), op->g);
 }
 
 static bool protect_one(struct pagetable *pt, uint64_t va, uint32_t prot,
@@ -591,7 +614,8 @@ static int unmap_range(struct pagetable *pt, struct range_op *op)
 		return PT_LARGE;
 	/* Nothing to clear (a reservation never committed): then no table can
 	 * become empty either, since none is empty between operations. */
-	if (scan_committed(op) + op->state[PTE_BAD] + op->large == 0)
+	if (scan_committed(op) + op->state[PTE_BAD] + op->large +
+	    (op->traced ? 0 : op->state[PTE_TRACE]) == 0)
 		return PT_OK;
 	op->fn = unmap_fn;
 	range_each(pt, op->start, op->end, op);
@@ -599,21 +623,50 @@ static int unmap_range(struct pagetable *pt, struct range_op *op)
 	return PT_OK;
 }
 
-int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
-             size_t *cleared)
+static int unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
+                 size_t *cleared, bool traced)
 {
-	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .g = g };
+	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .g = g,
+	                       .traced = traced };
 	int err = range_check(va, npages);
 
 	if (cleared)
 		*cleared = 0;
 	if (err != PT_OK)
 		return err;
-	if (npages != 1 || !unmap_one(pt, va, g, &op.cleared))
+	if (npages != 1 || !unmap_one(pt, va, &op))
 		err = unmap_range(pt, &op);
 	if (cleared && err == PT_OK)
 		*cleared = op.cleared;
 	return err;
+}
+
+int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
+             size_t *cleared)
+{
+	return unmap(pt, va, npages, g, cleared, false);
+}
+
+int pt_unmap_traced(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g)
+{
+	return unmap(pt, va, npages, g, 0, true);
+}
+
+int pt_replace(struct pagetable *pt, uint64_t va, uint64_t value, struct tlb_gather *g)
+{
+	uint64_t table, old;
+	int level = descend(pt, va, &table);
+	unsigned i = index_of(va, level);
+
+	old = table_at(pt, table)[i];
+	if (level > 2 || (level == 2 && !pte_is_large(old)) || (level == 2 && value == 0))
+		return PT_BAD_RANGE;
+	entry_set(pt, table, i, value);
+	if (old & PTE_P)
+		tlb_gather_page(g, va & ~(span_of(level) - 1));
+	if (value == 0 && frame_of(pt->fr, table)->count == 0)
+		prune_path(pt, va, g);
+	return PT_OK;
 }
 
 int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,

@@ -49,7 +49,7 @@ static hm_status check(struct hm *hm, uint64_t va, uint64_t end, DWORD prot, DWO
 static hm_status protect_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 {
 	struct tlb_gather g;
-	uint64_t *e;
+	uint64_t e;
 
 	if ((va | end) & (HM_LARGE_PAGE - 1))
 		return HM_INVALID_PARAMETER;
@@ -57,9 +57,9 @@ static hm_status protect_large(struct hm *hm, uint64_t va, uint64_t end, DWORD p
 		return HM_INVALID_PAGE_PROTECTION;
 	tlb_gather_init(&g, &hm->frames);
 	for (; va < end; va += HM_LARGE_PAGE) {
-		e = pt_walk(&hm->pt, va, 0);
-		*e = pte_make_large(pte_frame(*e), keep_cache(prot, pte_prot(*e))) | (*e & (PTE_A | PTE_D));
-		tlb_gather_page(&g, va);
+		e = pt_lookup(&hm->pt, va, 0);
+		pt_replace(&hm->pt, va, pte_make_large(pte_frame(e), keep_cache(prot, pte_prot(e))) |
+		           (e & (PTE_A | PTE_D)), &g);
 	}
 	tlb_finish(&g);
 	return HM_OK;

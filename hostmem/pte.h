@@ -13,6 +13,10 @@
  *   PTE_PARKED       committed, not present, frame field != 0: the page keeps
  *                    its frame and contents while unreachable (PAGE_NOACCESS,
  *                    PAGE_GUARD).  Changing the protection brings it back.
+ *   PTE_TRACE        value PTE_WRITTEN alone: not committed (reserved), but
+ *                    written before a decommit in a MEM_WRITE_WATCH
+ *                    reservation, which GetWriteWatch must still report
+ *                    until a reset or the release (as Windows does).
  *
  * Anything else is PTE_BAD, a broken invariant.
  *
@@ -25,13 +29,16 @@
  *        present or not, so "committed" is one bit test.
  *   sw (bits 10, 11, ignored by the CPU)
  *        W (10) PTE_WRITTEN: the page was written since the last write-watch
- *          reset.  The CPU's D bit says so while the page is present; when it
- *          stops being present (NOACCESS, GUARD) D is folded into W, so the
- *          write is not forgotten.  A page is dirty when D or W is set.
+ *          reset.  The CPU's D bit is how a write first shows; every rewrite
+ *          of the entry by hostmem (a new protection, MEM_RESET, a fired
+ *          guard, a decommit in a write-watch reservation) latches D into W,
+ *          as NT captures the dirty bit into its write-watch bitmap, so only
+ *          a write-watch reset or the release forgets a write.  A page is
+ *          dirty when D or W is set.
  *        X (11) PTE_DISCARDED: MEM_RESET threw the contents away, which
  *          MEM_RESET_UNDO must report.  Set in the demand-zero PTE a reset
  *          leaves, it stays whatever happens to the page (a touch, a new
- *          protection) until MEM_RESET_UNDO reports it or a decommit.
+ *          protection, MEM_RESET_UNDO reporting it) until a decommit.
  *   base (52..54) + mod (55..56), ignored by the CPU in present entries and
  *        with the rest of a non-present one: the exact Win32 protection, so
  *        VirtualQuery reads back what VirtualProtect wrote.
@@ -108,6 +115,7 @@ enum pte_state {
 	PTE_DEMAND_ZERO,
 	PTE_PRESENT,
 	PTE_PARKED,
+	PTE_TRACE,
 	PTE_BAD,
 };
 
@@ -202,6 +210,8 @@ static inline enum pte_state pte_state(uint64_t pte)
 {
 	if (pte == 0)
 		return PTE_NONE;
+	if (pte == PTE_WRITTEN)
+		return PTE_TRACE;
 	if (!(pte & PTE_COMMITTED) || pte_prot(pte) == 0)
 		return PTE_BAD;
 	if (pte & PTE_P)
@@ -237,20 +247,25 @@ static inline uint64_t pte_make_committed(uint64_t pa, uint32_t prot)
 	       (pa ? pte_hw_bits(prot) : 0);
 }
 
+/* What a rewrite of the entry carries over whatever its new state: the
+ * write record, with D latched into W, and the MEM_RESET mark. */
+static inline uint64_t pte_marks(uint64_t pte)
+{
+	return (pte & PTE_DISCARDED) | ((pte & (PTE_D | PTE_WRITTEN)) ? PTE_WRITTEN : 0);
+}
+
 /* The same page (frame, contents) under a new protection.  Accessed and
  * dirty survive while it stays present. */
 static inline uint64_t pte_reprotect(uint64_t pte, uint32_t prot)
 {
-	uint64_t n = pte_make_committed(pte_frame(pte), prot) | (pte & (PTE_WRITTEN | PTE_DISCARDED));
+	uint64_t n = pte_make_committed(pte_frame(pte), prot) | pte_marks(pte);
 
 	if (n & PTE_P)
-		n |= pte & (PTE_A | PTE_D);
-	else if (pte & PTE_D)
-		n |= PTE_WRITTEN;
+		n |= pte & PTE_A;
 	return n;
 }
 
-/* Written since the last write-watch reset (present or not). */
+/* Written since the last write-watch reset (present or not, or a trace). */
 static inline bool pte_is_dirty(uint64_t pte)
 {
 	return (pte & (PTE_D | PTE_WRITTEN)) != 0;

@@ -61,7 +61,7 @@ hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DW
 void release(struct hm *hm, struct resv *r)
 {
 	if (r->flags & RESV_F_COMMITTED)
-		decommit_range(hm, r->base, r->end);
+		decommit_range(hm, r->base, r->end, false);
 	resv_remove(&hm->resv, r);
 	slab_free(&hm->nodes, r);
 }

@@ -4,12 +4,14 @@
  * GetWriteWatch / ResetWriteWatch report them.
  *
  * The record is the hardware's own: the CPU sets the D bit of a PTE on the
- * first write through it, and pte.h folds D into the software W bit when a
- * page stops being present, so the state survives NOACCESS and GUARD.  A
- * reset clears both and invalidates the page's TLB entry: a CPU holding a
- * translation marked dirty would not set D again on the next write.  Commit
- * writes fresh PTEs (nothing dirty); decommit removes them (the state goes
- * with the page), as on Windows.
+ * first write through it, and every rewrite of the PTE latches D into the
+ * software W bit (pte.h), so the record survives a new protection, NOACCESS
+ * and GUARD, MEM_RESET and, as on Windows, a decommit: a dirty page
+ * decommitted in a write-watch reservation leaves a trace (PTE_WRITTEN
+ * alone, pte.h), reported until a reset or the release, and kept if the page
+ * is committed again.  A reset clears D and W (a trace goes altogether) and
+ * invalidates the page's TLB entry: a CPU holding a translation marked dirty
+ * would not set D again on the next write.
  *
  * Cost: one PTE visit per page of the range; missing tables skipped whole.
  */
@@ -33,14 +35,12 @@ static hm_status watch_range(struct hm *hm, uint64_t base, uint64_t size,
 	return HM_OK;
 }
 
-/* Clears the dirty state of the PTE at va (present or parked). */
-static void clean(struct hm *hm, uint64_t va, struct tlb_gather *g)
+/* Clears the dirty state of the PTE e at va; a trace goes altogether.  A
+ * present page's translation is dropped: a CPU holding it marked dirty would
+ * not set D again on the next write. */
+static void clean(struct hm *hm, uint64_t va, uint64_t e, struct tlb_gather *g)
 {
-	uint64_t *e = pt_walk(&hm->pt, va, 0);
-
-	*e &= ~(PTE_D | PTE_WRITTEN);
-	if (*e & PTE_P)
-		tlb_gather_page(g, va);
+	pt_replace(&hm->pt, va, e & ~(PTE_D | PTE_WRITTEN), g);
 }
 
 /* Up to max dirty pages of [*va, end) into out (NULL: reset them all);
@@ -55,13 +55,13 @@ static size_t collect(struct hm *hm, uint64_t *va, uint64_t end, uint64_t *out, 
 	tlb_gather_init(&g, &hm->frames);
 	for (; *va < end && (!out || n < max); *va += span) {
 		e = pte_at(hm, *va, &span);
-		if (!pte_is_committed(e) || !pte_is_dirty(e))
+		if (!pte_is_dirty(e))   /* committed and written, or a trace */
 			continue;
 		if (out)
 			out[n] = *va;
 		n++;
 		if (reset)
-			clean(hm, *va, &g);
+			clean(hm, *va, e, &g);
 	}
 	tlb_finish(&g);
 	return n;

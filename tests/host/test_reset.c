@@ -11,7 +11,9 @@
  *
  * MEM_RESET_UNDO says "they matter again": S_OK when no data in the range
  * was discarded, HRESULT_FROM_WIN32(ERROR_DISCARDED) when some was (the
- * pages then simply read zero, and a second undo is S_OK).  It comes alone,
+ * pages read zero).  A failing call changes nothing, so the discard stays
+ * marked and a second undo fails again, until the pages are decommitted.
+ * It comes alone,
  * like MEM_RESET.  A page whose data was discarded stays so for the undo
  * whatever the caller does meanwhile short of decommitting it: reading it
  * (which maps a zero frame) or changing its protection must not make the
@@ -245,8 +247,10 @@ static void reset_undo_after_a_reset_of_written_pages_is_discarded(void **state)
 	m = query_ok(t, BASE);
 	assert_committed_region(m, BASE, BASE, PAGE_READWRITE, NPAGES * PG, PAGE_READWRITE);
 	assert_bytes(t, PAGE(3), 2 * PG, 0);
-	/* ... and the caller has been told: the next undo is S_OK. */
-	assert_hr(S_OK, undo(t, BASE, NPAGES * PG));
+	/* ... and the failing undo changed nothing: the next one fails too. */
+	assert_hr(E_DISCARDED, undo(t, BASE, NPAGES * PG));
+	assert_hr(E_DISCARDED, undo(t, PAGE(4), PG));
+	assert_hr(S_OK, undo(t, PAGE(5), PG));
 }
 
 /* Only discarded pages inside the undo's own range count. */
@@ -261,7 +265,7 @@ static void reset_undo_judges_only_its_range(void **state)
 	assert_hr(E_DISCARDED, undo(t, PAGE(6), 4 * PG));     /* pages 6, 7 */
 	assert_hr(E_DISCARDED, undo(t, PAGE(3), 2 * PG));     /* page 4 */
 	assert_hr(E_DISCARDED, undo(t, PAGE(5), 1));          /* page 5 */
-	assert_hr(S_OK, undo(t, BASE, NPAGES * PG));
+	assert_hr(E_DISCARDED, undo(t, BASE, NPAGES * PG));  /* all of them still */
 }
 
 static void reset_undo_with_any_other_type_is_e_invalidarg(void **state)
