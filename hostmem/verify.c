@@ -13,8 +13,9 @@
  *
  * verify_manager adds the manager's own books: the commit charge equals
  * the committed PTEs, promised frames equal the demand-zero PTEs, resident
- * pages equal the data frames, the reservation tree is sound, and no page
- * state exists outside a reservation.
+ * pages equal the data frames, the reservation tree is sound, no page
+ * state exists outside a reservation; and IHostMalloc's chunks and lists
+ * (hmalloc_verify, malloc.c).
  *
  * Reports stop at the first broken invariant: later ones are usually its
  * consequences.  Cost: O(frames + table entries + reservations); nothing is
@@ -481,7 +482,8 @@ bool verify_manager(struct hm *hm, char *why, size_t len)
 		return false;
 	if (!check_charge(hm, &r))
 		return false;
-	return leaves_each(&hm->pt, hm->pt.root, 4, 0, leaf_in_resv, &c);
+	return leaves_each(&hm->pt, hm->pt.root, 4, 0, leaf_in_resv, &c) &&
+	       hmalloc_verify(hm, why, len);
 }
 
 bool verify_all(struct frames *fr, struct pagetable *const *pts, size_t n,

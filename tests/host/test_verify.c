@@ -2,8 +2,9 @@
  * test_verify.c - every check of hostmem_verify (verify.c, resv.c's audit,
  * malloc.c's) can fail: each test builds a little state on a fresh twin,
  * plants exactly the corruption one check exists for by poking the
- * internal structures, and sees hostmem_verify return E_FAIL with a report
- * naming that check.  A check no test can trip is a check nobody would
+ * internal structures (frames, page tables, the reservation tree, the
+ * manager's counters, IHostMalloc's chunks and lists), and sees
+ * hostmem_verify return E_FAIL with a report naming that check.  A check no test can trip is a check nobody would
  * miss; so every invariant gets its test, named after it.
  *
  * Each test first proves the twin clean (verify runs inside every call and
@@ -19,7 +20,9 @@
 #include <string.h>
 
 #include "tests/host/lib/twin.h"
+#include "hostmem/embed.h"
 #include "hostmem/hm.h"
+#include "hostmem/hmalloc.h"
 #include "hostmem/pte.h"
 
 #define T(f) cmocka_unit_test_setup_teardown(f, twin_setup, twin_teardown)
@@ -796,6 +799,242 @@ static void tree_max_gaps_are_right(void **state)
 	assert_broken(t, "max_gap (blocks)");
 }
 
+/* ============================================================ IHostMalloc */
+
+static IHostMalloc *allocator(struct twin *t)
+{
+	IHostMalloc *a = 0;
+
+	assert_hr(S_OK, IHostMemoryManager_CreateMalloc(t->m, MALLOC_THREADSAFE, &a));
+	return a;
+}
+
+static uint64_t block(IHostMalloc *a, SIZE_T size)
+{
+	void *p = 0;
+
+	assert_hr(S_OK, IHostMalloc_Alloc(a, size, eTaskCritical, &p));
+	return (uint64_t)(uintptr_t)p;
+}
+
+static uint64_t debug_block(IHostMalloc *a, SIZE_T size)
+{
+	void *p = 0;
+
+	assert_hr(S_OK, IHostMalloc_DebugAlloc(a, size, eTaskCritical, "v.c", 1, &p));
+	return (uint64_t)(uintptr_t)p;
+}
+
+static struct chunk *chunk_at(IHostMalloc *a, uint64_t p)
+{
+	struct resv *n = resv_find(&hmalloc_of(a)->chunks, p);
+
+	assert_non_null(n);
+	return chunk_of(n);
+}
+
+/* An allocator with one chunk of 16-byte blocks, n of them in use. */
+static struct chunk *small_chunk(struct twin *t, IHostMalloc **out, unsigned n)
+{
+	IHostMalloc *a = allocator(t);
+	uint64_t p = block(a, 16);
+
+	for (unsigned i = 1; i < n; i++)
+		block(a, 16);
+	assert_clean(t);
+	*out = a;
+	return chunk_at(a, p);
+}
+
+/* The chunks are a sound reservation tree of the allocator's own. */
+static void malloc_chunk_tree_is_sound(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+
+	small_chunk(t, &a, 1);
+	hmalloc_of(a)->chunks.count++;
+	assert_broken(t, "chunk tree: ");
+}
+
+/* A chunk's class is one of the eight, or LARGE. */
+static void malloc_chunks_have_a_size_class(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+
+	small_chunk(t, &a, 1)->cls = 9;
+	assert_broken(t, "size class 9");
+}
+
+/* A small chunk spans 256 blocks of its class. */
+static void malloc_chunks_span_256_blocks_of_their_class(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+
+	small_chunk(t, &a, 1)->cls = 1;
+	assert_broken(t, "bytes for class 1");
+}
+
+/* A chunk's used count is the blocks its bitmap marks. */
+static void malloc_chunk_used_counts_its_bitmap(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+
+	small_chunk(t, &a, 2)->used++;
+	assert_broken(t, "used 3, bitmap 2");
+}
+
+/* A chunk whose last block is freed is released at once. */
+static void malloc_empty_chunks_are_released(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+	struct chunk *c = small_chunk(t, &a, 1);
+
+	c->used = 0;
+	c->bitmap[0] = 0;
+	assert_broken(t, "empty but not released");
+}
+
+/* A large chunk is one block: used 1, nothing in its bitmap. */
+static void malloc_large_chunks_hold_one_block(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a = allocator(t);
+
+	chunk_at(a, block(a, 3 * PG))->used = 2;
+	assert_broken(t, "large chunk");
+}
+
+/* Every chunk is exactly a reservation of the manager... */
+static void malloc_chunks_are_reservations_of_the_manager(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a = allocator(t);
+	uint64_t p = block(a, 3 * PG);
+
+	hostmem_set_verify_each(t->m, false);
+	assert_hr(S_OK, IHostMemoryManager_VirtualFree(t->m, VA(p), 0, MEM_RELEASE));
+	assert_broken(t, "not a reservation of the manager");
+}
+
+/* ...committed whole. */
+static void malloc_chunks_are_committed_whole(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a = allocator(t);
+	uint64_t p = block(a, 3 * PG);
+
+	hostmem_set_verify_each(t->m, false);
+	assert_hr(S_OK, IHostMemoryManager_VirtualFree(t->m, VA(p + PG), PG, MEM_DECOMMIT));
+	assert_broken(t, "2 of 3 pages committed");
+}
+
+/* Partial-list back links name the previous chunk. */
+static void malloc_partial_list_back_links_match(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+	struct chunk *c = small_chunk(t, &a, 1);
+
+	c->prev = c;
+	assert_broken(t, "back link");
+}
+
+/* A partial list holds chunks of the allocator's tree. */
+static void malloc_partial_lists_hold_chunks_of_the_tree(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+	struct chunk *c = small_chunk(t, &a, 1);
+
+	resv_remove(&hmalloc_of(a)->chunks, &c->node);
+	assert_broken(t, "is not in the tree");
+}
+
+/* A partial list holds chunks of its own class... */
+static void malloc_partial_lists_hold_chunks_of_their_class(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+	struct chunk *c = small_chunk(t, &a, 1);
+
+	hmalloc_of(a)->partial[0] = 0;
+	hmalloc_of(a)->partial[1] = c;
+	assert_broken(t, "partial list 1: chunk");
+}
+
+/* ...and no full chunk. */
+static void malloc_partial_lists_hold_no_full_chunk(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+	struct chunk *c = small_chunk(t, &a, CLASS_BLOCKS);
+
+	assert_null(hmalloc_of(a)->partial[0]);
+	hmalloc_of(a)->partial[0] = c;
+	assert_broken(t, "with 256 used");
+}
+
+/* Every chunk with a free block is on its partial list, so the block is
+ * found again (a block freed from a full chunk puts it back there). */
+static void malloc_chunks_with_a_free_block_are_listed(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a;
+
+	small_chunk(t, &a, 1);
+	hmalloc_of(a)->partial[0] = 0;
+	assert_broken(t, "1 chunks have a free block, 0 are on partial lists");
+}
+
+/* The debug records are no more than ndebug (a cycle stops here)... */
+static void malloc_debug_records_are_no_more_than_counted(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a = allocator(t);
+
+	debug_block(a, 16);
+	hmalloc_of(a)->ndebug--;
+	assert_broken(t, "more than ndebug");
+}
+
+/* ...and no fewer. */
+static void malloc_debug_records_are_as_many_as_counted(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a = allocator(t);
+
+	debug_block(a, 16);
+	hmalloc_of(a)->ndebug++;
+	assert_broken(t, "debug records 1 != ndebug 2");
+}
+
+/* A debug record names a live block of its allocator. */
+static void malloc_debug_records_name_live_blocks(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a = allocator(t);
+
+	debug_block(a, 16);
+	hmalloc_of(a)->debug->p += 16;
+	assert_broken(t, "not a live block");
+}
+
+/* The manager's list of allocators is well linked and theirs. */
+static void malloc_allocator_list_is_well_linked(void **state)
+{
+	struct twin *t = *state;
+
+	allocator(t);
+	allocator(t);
+	hm_in(t)->mallocs->next->prev = hm_in(t)->mallocs->next;
+	assert_broken(t, "allocator list");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -859,6 +1098,24 @@ int main(void)
 		T(tree_is_balanced),
 		T(tree_gaps_are_right),
 		T(tree_max_gaps_are_right),
+
+		T(malloc_chunk_tree_is_sound),
+		T(malloc_chunks_have_a_size_class),
+		T(malloc_chunks_span_256_blocks_of_their_class),
+		T(malloc_chunk_used_counts_its_bitmap),
+		T(malloc_empty_chunks_are_released),
+		T(malloc_large_chunks_hold_one_block),
+		T(malloc_chunks_are_reservations_of_the_manager),
+		T(malloc_chunks_are_committed_whole),
+		T(malloc_partial_list_back_links_match),
+		T(malloc_partial_lists_hold_chunks_of_the_tree),
+		T(malloc_partial_lists_hold_chunks_of_their_class),
+		T(malloc_partial_lists_hold_no_full_chunk),
+		T(malloc_chunks_with_a_free_block_are_listed),
+		T(malloc_debug_records_are_no_more_than_counted),
+		T(malloc_debug_records_are_as_many_as_counted),
+		T(malloc_debug_records_name_live_blocks),
+		T(malloc_allocator_list_is_well_linked),
 	};
 
 	return cmocka_run_group_tests(tests, 0, 0);
