@@ -515,12 +515,14 @@ static bool mcheck_fail(struct mcheck *k, const char *fmt, ...)
 	return false;
 }
 
+/* Bits set in the bitmap (the kernel has no libgcc for popcount). */
 static unsigned bitmap_count(const struct chunk *c)
 {
 	unsigned n = 0;
 
 	for (unsigned w = 0; w < CLASS_BLOCKS / 64; w++)
-		n += (unsigned)__builtin_popcountll(c->bitmap[w]);
+		for (uint64_t b = c->bitmap[w]; b; b &= b - 1)
+			n++;
 	return n;
 }
 
