@@ -455,10 +455,11 @@ struct leak_batch {
 
 static void leaks_gather(struct hmalloc *a, struct leak_batch *b)
 {
-	const struct debug_rec *r = a->debug;
+	const struct debug_rec *r;
 
 	b->n = 0;
 	spin_lock(&a->lock);
+	r = a->debug;
 	while (r && r->seq >= b->below)
 		r = r->next;
 	for (; r && b->n < LEAK_BATCH; r = r->next)

@@ -9,8 +9,10 @@
  * readable and writable through the twin's MMU, executable only when the
  * allocator was made with MALLOC_EXECUTABLE; Free of a pointer it did not
  * hand out (foreign, interior, already freed) is HOST_E_INVALIDOPERATION and
- * changes nothing; DebugAlloc records file and line, and hostmem_malloc_leaks
- * reports exactly the debug blocks not yet freed; the last Release gives
+ * changes nothing; a block freed from a full chunk is handed out again
+ * from that chunk; DebugAlloc records file and line, and hostmem_malloc_leaks
+ * reports exactly the debug blocks not yet freed, with no lock held (the
+ * report may Free them); the last Release gives
  * every chunk back; E_OUTOFMEMORY when memory runs out, with the critical
  * level honoured (task-critical fails first).
  *
