@@ -109,6 +109,9 @@ static hm_status alloc_commit(struct hm *hm, uint64_t addr, uint64_t size, DWORD
 		return HM_NOT_RESERVED;
 	if (r->flags & RESV_F_LARGE_PAGES)
 		return HM_INVALID_PARAMETER;     /* committed whole when reserved */
+	prot = pte_prot_in(prot, r->protect);
+	if (!pte_prot_valid(prot))
+		return HM_INVALID_PAGE_PROTECTION;
 	s = commit_range(hm, va, end, prot);
 	if (s == HM_OK) {
 		r->flags |= RESV_F_COMMITTED;

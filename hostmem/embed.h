@@ -38,9 +38,6 @@ uint32_t hostmem_fault(IHostMemoryManager *m, uint64_t va, uint32_t error);
  * return E_FAIL and the manager unusable. */
 void hostmem_set_verify_each(IHostMemoryManager *m, bool on);
 
-/* Test hook: breaks one accounting invariant so the next verify fails. */
-void hostmem_test_corrupt(IHostMemoryManager *m);
-
 /* The pa of the PML4 the manager maps with (what CR3 holds). */
 uint64_t hostmem_root(IHostMemoryManager *m);
 

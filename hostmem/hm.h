@@ -67,6 +67,7 @@ struct hm {
 	struct resv_tree resv;
 	struct slab nodes;               /* struct resv nodes */
 	struct slab meta;                /* IHostMalloc objects, chunks, records */
+	struct hmalloc *mallocs;         /* live IHostMalloc objects (malloc.c), for verify */
 	size_t charge;                   /* committed pages */
 	EMemoryCriticalLevel level;      /* of the allocation in progress (pressure.c) */
 	EMemoryAvailable notified;       /* the level last reported */

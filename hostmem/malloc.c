@@ -24,48 +24,29 @@
  * is freed is released at once.
  *
  * DebugAlloc also records file and line per block; hostmem_malloc_leaks
- * lists the debug blocks not yet freed.
+ * lists the debug blocks not yet freed, calling its report function with
+ * no lock held (it may Free the block), a batch at a time.
+ *
+ * Every live allocator is on hm->mallocs (linked under the manager's lock,
+ * unlinked when its last reference goes, before its chunks are dropped), so
+ * verify_manager reaches the invariants below through hmalloc_verify, under
+ * each allocator's spinlock:
+ *   1. The chunk tree is a sound reservation tree.
+ *   2. A small chunk spans page_up(256 blocks) of its class, its used count
+ *      is the bits set in its bitmap, and it is never empty (the last Free
+ *      releases it); a large chunk has used 1 and an empty bitmap.
+ *   3. A small chunk is on partial[cls] exactly when it has a free block:
+ *      a partial list holds only chunks of the tree, of its class, not full,
+ *      back links right; and as many as the tree has non-full small chunks.
+ *   4. Every chunk is exactly a reservation of the manager (not acquired
+ *      space), committed whole.
+ *   5. ndebug counts the debug records, each of which names a live block.
  */
-#include "hm.h"
+#include "hmalloc.h"
+#include "format.h"
+#include "verify.h"
 
-#define NCLASS          8
-#define CLASS_BLOCKS    256
-#define LARGE           0xFFu
-
-struct chunk {
-	struct resv node;              /* [base, end) in the allocator's tree */
-	struct chunk *next, *prev;     /* on partial[cls] while a block is free */
-	uint16_t used;
-	uint8_t cls;                   /* size class, or LARGE */
-	uint64_t bitmap[CLASS_BLOCKS / 64];
-};
-
-struct debug_rec {
-	struct debug_rec *next;
-	uint64_t p;
-	SIZE_T size;
-	const char *file;
-	int line;
-};
-
-struct hmalloc {
-	IHostMalloc iface;             /* first: This == &a->iface */
-	struct hm *hm;
-	uint32_t refs;
-	DWORD type;
-	int lock;
-	struct resv_tree chunks;
-	struct chunk *partial[NCLASS];
-	struct debug_rec *debug;
-	size_t ndebug;
-};
-
-_Static_assert(sizeof(struct hmalloc) <= HM_META_OBJECT, "allocator fits a metadata object");
-_Static_assert(sizeof(struct chunk) <= HM_META_OBJECT, "chunk fits a metadata object");
-
-static struct hmalloc *hmalloc_of(IHostMalloc *m) { return (struct hmalloc *)m; }
-static struct chunk *chunk_of(struct resv *n) { return (struct chunk *)n; }
-static SIZE_T class_size(unsigned cls) { return (SIZE_T)16 << cls; }
+#include <stdarg.h>
 
 static void spin_lock(int *l)
 {
@@ -284,6 +265,34 @@ static struct debug_rec *debug_take(struct hmalloc *a, uint64_t p)
 	return 0;
 }
 
+/* hm->mallocs: every live allocator, for verify (manager's lock). */
+static void mallocs_link(struct hmalloc *a)
+{
+	struct hm *hm = a->hm;
+
+	hm->plat->lock(hm->plat->ctx);
+	a->prev = 0;
+	a->next = hm->mallocs;
+	if (a->next)
+		a->next->prev = a;
+	hm->mallocs = a;
+	hm->plat->unlock(hm->plat->ctx);
+}
+
+static void mallocs_unlink(struct hmalloc *a)
+{
+	struct hm *hm = a->hm;
+
+	hm->plat->lock(hm->plat->ctx);
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		hm->mallocs = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+	hm->plat->unlock(hm->plat->ctx);
+}
+
 /* ------------------------------------------------------------ IHostMalloc */
 
 static HRESULT ma_QueryInterface(IHostMalloc *This, REFIID riid, void **ppv)
@@ -310,6 +319,7 @@ static void hmalloc_destroy(struct hmalloc *a)
 {
 	struct resv *n;
 
+	mallocs_unlink(a);
 	while (a->debug)
 		meta_free(a->hm, debug_take(a, a->debug->p));
 	while ((n = resv_first(&a->chunks)) != 0) {
@@ -376,6 +386,7 @@ static HRESULT ma_DebugAlloc(IHostMalloc *This, SIZE_T cbSize, EMemoryCriticalLe
 		return hr;
 	}
 	spin_lock(&a->lock);
+	r->seq = a->debug_seq++;
 	r->next = a->debug;
 	a->debug = r;
 	a->ndebug++;
@@ -418,7 +429,6 @@ static const IHostMallocVtbl hmalloc_vtbl = {
 HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out)
 {
 	struct hmalloc *a;
-
 	IHostMalloc *iface;
 
 	if (!caller_zero(hm, out, sizeof(*out)))
@@ -432,6 +442,7 @@ HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out)
 		return E_OUTOFMEMORY;
 	*a = (struct hmalloc){ .iface = { &hmalloc_vtbl }, .hm = hm, .refs = 1, .type = type };
 	resv_tree_init(&a->chunks, VA_MIN, VA_LIMIT);
+	mallocs_link(a);
 	iface = &a->iface;
 	if (caller_put(hm, out, &iface, sizeof(iface)))
 		return S_OK;
@@ -439,16 +450,213 @@ HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out)
 	return E_POINTER;
 }
 
+/* ------------------------------------------------------------ leaks */
+
+#define LEAK_BATCH 16
+
+/* Up to LEAK_BATCH records, copied: the lock is dropped before they are
+ * reported, and a report may free the record.  below: only records older
+ * than this seq; the list runs newest first, so those are its tail, and a
+ * record made or freed between batches neither repeats nor hides one. */
+struct leak_batch {
+	uint64_t below;
+	size_t n;
+	struct debug_rec rec[LEAK_BATCH];
+};
+
+static void leaks_gather(struct hmalloc *a, struct leak_batch *b)
+{
+	const struct debug_rec *r;
+
+	b->n = 0;
+	spin_lock(&a->lock);
+	r = a->debug;
+	while (r && r->seq >= b->below)
+		r = r->next;
+	for (; r && b->n < LEAK_BATCH; r = r->next)
+		b->rec[b->n++] = *r;
+	spin_unlock(&a->lock);
+	if (b->n)
+		b->below = b->rec[b->n - 1].seq;
+}
+
 HRESULT hostmem_malloc_leaks(IHostMalloc *m, hostmem_leak_fn report, void *ctx, SIZE_T *count)
 {
 	struct hmalloc *a = hmalloc_of(m);
+	struct leak_batch b;
+	SIZE_T n;
 
 	if (!m || !count)
 		return E_POINTER;
 	spin_lock(&a->lock);
-	*count = a->ndebug;
-	for (struct debug_rec *r = a->debug; r && report; r = r->next)
-		report(ctx, (void *)(uintptr_t)r->p, r->size, r->file, r->line);
+	n = a->ndebug;
+	b.below = a->debug_seq;
 	spin_unlock(&a->lock);
+	if (!caller_put(a->hm, count, &n, sizeof(n)))
+		return E_POINTER;
+	if (!report)
+		return S_OK;
+	do {
+		leaks_gather(a, &b);
+		for (size_t i = 0; i < b.n; i++)
+			report(ctx, (void *)(uintptr_t)b.rec[i].p, b.rec[i].size, b.rec[i].file,
+			       b.rec[i].line);
+	} while (b.n == LEAK_BATCH);
 	return S_OK;
+}
+
+/* ------------------------------------------------------------ verify */
+
+struct mcheck {
+	struct hm *hm;
+	const struct hmalloc *a;
+	char *why;
+	size_t len;
+};
+
+typedef unsigned long long ull;
+
+__attribute__((format(printf, 2, 3)))
+static bool mcheck_fail(struct mcheck *k, const char *fmt, ...)
+{
+	size_t n = hm_snprintf(k->why, k->len, "IHostMalloc %p: ", (const void *)k->a);
+	va_list ap;
+
+	if (n < k->len) {
+		va_start(ap, fmt);
+		hm_vsnprintf(k->why + n, k->len - n, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+/* Bits set in the bitmap (the kernel has no libgcc for popcount). */
+static unsigned bitmap_count(const struct chunk *c)
+{
+	unsigned n = 0;
+
+	for (unsigned w = 0; w < CLASS_BLOCKS / 64; w++)
+		for (uint64_t b = c->bitmap[w]; b; b &= b - 1)
+			n++;
+	return n;
+}
+
+/* Invariant 2: class, extent and counts of one chunk. */
+static bool check_chunk_counts(struct mcheck *k, const struct chunk *c)
+{
+	uint64_t base = c->node.base, bytes = c->node.end - base;
+	unsigned bits = bitmap_count(c);
+
+	if (c->cls == LARGE && (c->used != 1 || bits != 0))
+		return mcheck_fail(k, "large chunk 0x%llx: used %u, bitmap %u", (ull)base, c->used, bits);
+	if (c->cls == LARGE)
+		return true;
+	if (c->cls >= NCLASS)
+		return mcheck_fail(k, "chunk 0x%llx: size class %u", (ull)base, c->cls);
+	if (bytes != page_up(CLASS_BLOCKS * class_size(c->cls)))
+		return mcheck_fail(k, "chunk 0x%llx: %llu bytes for class %u", (ull)base, (ull)bytes,
+		                   c->cls);
+	if (c->used != bits)
+		return mcheck_fail(k, "chunk 0x%llx: used %u, bitmap %u", (ull)base, c->used, bits);
+	if (c->used == 0)
+		return mcheck_fail(k, "chunk 0x%llx: empty but not released", (ull)base);
+	return true;
+}
+
+/* Invariant 4: the manager's reservation under the chunk. */
+static bool check_chunk_backing(struct mcheck *k, const struct chunk *c)
+{
+	const struct resv *r = resv_find(&k->hm->resv, c->node.base);
+	uint64_t base = c->node.base, end = c->node.end;
+	size_t committed, promised;
+
+	if (!r || r->base != base || r->end != end || (r->flags & RESV_F_ACQUIRED))
+		return mcheck_fail(k, "chunk 0x%llx-0x%llx: not a reservation of the manager",
+		                   (ull)base, (ull)end);
+	count_pages(k->hm, base, end, &committed, &promised);
+	if (committed != (end - base) / PAGE)
+		return mcheck_fail(k, "chunk 0x%llx: %zu of %llu pages committed", (ull)base,
+		                   committed, (ull)((end - base) / PAGE));
+	return true;
+}
+
+/* Invariant 3, the lists' side; *listed counts their chunks. */
+static bool check_partial(struct mcheck *k, unsigned cls, size_t *listed)
+{
+	const struct chunk *prev = 0;
+
+	for (const struct chunk *c = k->a->partial[cls]; c; prev = c, c = c->next) {
+		if (c->prev != prev)
+			return mcheck_fail(k, "partial list %u: chunk 0x%llx back link", cls,
+			                   (ull)c->node.base);
+		if (resv_find(&k->a->chunks, c->node.base) != &c->node)
+			return mcheck_fail(k, "partial list %u: chunk 0x%llx is not in the tree", cls,
+			                   (ull)c->node.base);
+		if (c->cls != cls || c->used >= CLASS_BLOCKS)
+			return mcheck_fail(k, "partial list %u: chunk 0x%llx of class %u with %u used",
+			                   cls, (ull)c->node.base, c->cls, c->used);
+		(*listed)++;
+	}
+	return true;
+}
+
+/* Invariants 1 to 4 over the chunks of one allocator. */
+static bool check_chunks(struct mcheck *k)
+{
+	size_t nonfull = 0, listed = 0;
+
+	if (!resv_verify(&k->a->chunks, k->why, k->len)) {
+		char tree[160];
+
+		hm_snprintf(tree, sizeof tree, "%s", k->why);
+		return mcheck_fail(k, "chunk tree: %s", tree);
+	}
+	for (const struct resv *n = resv_first(&k->a->chunks); n; n = resv_next(n)) {
+		const struct chunk *c = (const struct chunk *)n;
+
+		if (!check_chunk_counts(k, c) || !check_chunk_backing(k, c))
+			return false;
+		nonfull += c->cls != LARGE && c->used < CLASS_BLOCKS;
+	}
+	for (unsigned cls = 0; cls < NCLASS; cls++)
+		if (!check_partial(k, cls, &listed))
+			return false;
+	if (listed != nonfull)
+		return mcheck_fail(k, "%zu chunks have a free block, %zu are on partial lists",
+		                   nonfull, listed);
+	return true;
+}
+
+/* Invariant 5. */
+static bool check_debug(struct mcheck *k, struct hmalloc *a)
+{
+	size_t n = 0;
+	unsigned index;
+
+	for (const struct debug_rec *r = a->debug; r; r = r->next) {
+		if (++n > a->ndebug)
+			return mcheck_fail(k, "debug records: more than ndebug %zu", a->ndebug);
+		if (!block_owner(a, r->p, &index))
+			return mcheck_fail(k, "debug record for 0x%llx: not a live block", (ull)r->p);
+	}
+	if (n != a->ndebug)
+		return mcheck_fail(k, "debug records %zu != ndebug %zu", n, a->ndebug);
+	return true;
+}
+
+bool hmalloc_verify(struct hm *hm, char *why, size_t len)
+{
+	struct mcheck k = { hm, 0, why, len };
+	const struct hmalloc *prev = 0;
+	bool ok = true;
+
+	for (struct hmalloc *a = hm->mallocs; a && ok; prev = a, a = a->next) {
+		k.a = a;
+		if (a->prev != prev || a->hm != hm)
+			return mcheck_fail(&k, "allocator list: back link or manager wrong");
+		spin_lock(&a->lock);
+		ok = check_chunks(&k) && check_debug(&k, a);
+		spin_unlock(&a->lock);
+	}
+	return ok;
 }

@@ -386,11 +386,6 @@ void hostmem_set_verify_each(IHostMemoryManager *m, bool on)
 	hm_of(m)->verify = on ? HM_VERIFY_EACH : HM_VERIFY_OFF;
 }
 
-void hostmem_test_corrupt(IHostMemoryManager *m)
-{
-	hm_of(m)->charge++;
-}
-
 uint64_t hostmem_root(IHostMemoryManager *m)
 {
 	return hm_of(m)->pt.root;

@@ -11,20 +11,13 @@
  * so NOACCESS and GUARD are refused there.
  *
  * The cache attribute belongs to the allocation, as on current Windows:
- * VirtualProtect neither adds nor removes PAGE_NOCACHE / PAGE_WRITECOMBINE;
- * each page keeps the one it was committed with.
+ * VirtualProtect neither adds nor removes PAGE_NOCACHE / PAGE_WRITECOMBINE,
+ * and every page has the allocation's (pte_prot_in); a protection that
+ * cannot carry it (GUARD, NOACCESS) is refused.
  */
 #include "hm.h"
 #include "pte.h"
 #include "tlb.h"
-
-#define CACHE_BITS (PAGE_NOCACHE | PAGE_WRITECOMBINE)
-
-/* The protection a page with protection old gets when prot is asked for. */
-static DWORD keep_cache(DWORD prot, DWORD old)
-{
-	return (prot & ~CACHE_BITS) | (old & CACHE_BITS);
-}
 
 /* Checks the range and returns its first page's protection in *old. */
 static hm_status check(struct hm *hm, uint64_t va, uint64_t end, DWORD prot, DWORD *old)
@@ -38,10 +31,8 @@ static hm_status check(struct hm *hm, uint64_t va, uint64_t end, DWORD prot, DWO
 	count_pages(hm, va, end, &committed, &promised);
 	if (committed != (end - va) / PAGE)
 		return HM_NOT_COMMITTED;
-	/* A kept cache attribute must still combine with what was asked. */
-	for (uint64_t p = va; p < end; p += PAGE)
-		if (!pte_prot_valid(keep_cache(prot, pte_prot(pte_at(hm, p, &span)))))
-			return HM_INVALID_PAGE_PROTECTION;
+	if (!pte_prot_valid(pte_prot_in(prot, r->protect)))
+		return HM_INVALID_PAGE_PROTECTION;
 	*old = pte_prot(pte_at(hm, va, &span));
 	return HM_OK;
 }
@@ -58,34 +49,25 @@ static hm_status protect_large(struct hm *hm, uint64_t va, uint64_t end, DWORD p
 	tlb_gather_init(&g, &hm->frames);
 	for (; va < end; va += HM_LARGE_PAGE) {
 		e = pt_lookup(&hm->pt, va, 0);
-		pt_replace(&hm->pt, va, pte_make_large(pte_frame(e), keep_cache(prot, pte_prot(e))) |
-		           (e & (PTE_A | PTE_D)), &g);
+		pt_replace(&hm->pt, va, pte_make_large(pte_frame(e), prot) | (e & (PTE_A | PTE_D)), &g);
 	}
 	tlb_finish(&g);
 	return HM_OK;
 }
 
-/* 4 KiB pages, in runs of one cache attribute. */
 static void protect_small(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 {
 	struct tlb_gather g;
-	uint64_t span, next;
-	DWORD cache;
 
 	tlb_gather_init(&g, &hm->frames);
-	for (; va < end; va = next) {
-		cache = pte_prot(pte_at(hm, va, &span)) & CACHE_BITS;
-		for (next = va + PAGE; next < end; next += PAGE)
-			if ((pte_prot(pte_at(hm, next, &span)) & CACHE_BITS) != cache)
-				break;
-		pt_protect(&hm->pt, va, (next - va) / PAGE, keep_cache(prot, cache), &g);
-	}
+	pt_protect(&hm->pt, va, (end - va) / PAGE, prot, &g);
 	tlb_finish(&g);
 }
 
 hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DWORD *old)
 {
 	uint64_t va, end;
+	struct resv *r;
 	DWORD first;
 	hm_status s;
 
@@ -101,7 +83,9 @@ hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DW
 	s = check(hm, va, end, prot, &first);
 	if (s != HM_OK)
 		return s;
-	if (resv_find(&hm->resv, va)->flags & RESV_F_LARGE_PAGES) {
+	r = resv_find(&hm->resv, va);
+	prot = pte_prot_in(prot, r->protect);
+	if (r->flags & RESV_F_LARGE_PAGES) {
 		s = protect_large(hm, va, end, prot);
 		if (s != HM_OK)
 			return s;

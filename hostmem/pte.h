@@ -199,6 +199,17 @@ static inline bool pte_uncached(uint32_t prot)
 	return (prot & (PAGE_NOCACHE | PAGE_WRITECOMBINE)) != 0;
 }
 
+/* The protection a page of an allocation made with alloc gets when prot is
+ * asked for (MEM_COMMIT, VirtualProtect): the cache attribute belongs to the
+ * allocation, so the request's is ignored and the allocation's kept.  May be
+ * invalid (GUARD or NOACCESS with a cache attribute): the caller refuses it. */
+static inline uint32_t pte_prot_in(uint32_t prot, uint32_t alloc)
+{
+	const uint32_t cache = PAGE_NOCACHE | PAGE_WRITECOMBINE;
+
+	return (prot & ~cache) | (alloc & cache);
+}
+
 /* ------------------------------------------------------------ states */
 
 static inline uint64_t pte_frame(uint64_t pte)

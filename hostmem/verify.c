@@ -13,8 +13,9 @@
  *
  * verify_manager adds the manager's own books: the commit charge equals
  * the committed PTEs, promised frames equal the demand-zero PTEs, resident
- * pages equal the data frames, the reservation tree is sound, and no page
- * state exists outside a reservation.
+ * pages equal the data frames, the reservation tree is sound, no page
+ * state exists outside a reservation; and IHostMalloc's chunks and lists
+ * (hmalloc_verify, malloc.c).
  *
  * Reports stop at the first broken invariant: later ones are usually its
  * consequences.  Cost: O(frames + table entries + reservations); nothing is
@@ -86,7 +87,7 @@ static bool check_free_block(struct frames *fr, struct report *r, uint32_t idx, 
 		if (f->flags & FRAME_MARK)
 			return fail(r, "frame 0x%llx in two free blocks", (ull)frame_pa(i));
 		if (i != idx && (f->kind != FRAME_FREE || (f->flags & FRAME_HEAD)))
-			return fail(r, "free block 0x%llx order %u: frame 0x%llx is %s%s", (ull)frame_pa(idx),
+			return fail(r, "free block 0x%llx order %u: inner frame 0x%llx is %s%s", (ull)frame_pa(idx),
 			            k, (ull)frame_pa(i), kind_name[f->kind], (f->flags & FRAME_HEAD) ? " head" : "");
 		fr->rec[i].flags |= FRAME_MARK;
 	}
@@ -175,9 +176,8 @@ static bool check_counters(struct frames *fr, struct report *r, const size_t *ce
 		return fail(r, "promised %zu > free %zu", fr->promised, fr->nfree);
 	if (fr->usable != fr->nfree + used)
 		return fail(r, "usable %zu != free %zu + used %zu", fr->usable, fr->nfree, used);
-	if (census[FRAME_RESERVED] != fr->nframes - fr->usable - fr->meta_frames)
-		return fail(r, "reserved frames %zu != total %u - usable %zu - meta %u",
-		            census[FRAME_RESERVED], fr->nframes, fr->usable, fr->meta_frames);
+	/* reserved = nframes - usable - meta_frames needs no check of its own:
+	 * the census covers each record once, so it follows from the above. */
 	return true;
 }
 
@@ -241,17 +241,17 @@ static bool check_leaf(struct walk *w, uint64_t e, uint64_t va)
 
 	if (s == PTE_BAD)
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: no valid state", (ull)va, (ull)e);
+	if (s == PTE_TRACE)   /* where it may be: leaf_in_resv */
+		return true;
 	if (s == PTE_PRESENT && (e & PTE_HW_MASK) != pte_hw_bits(prot))
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: hardware bits disagree with protection 0x%x",
 		            (ull)va, (ull)e, prot);
 	if (s != PTE_PRESENT && pte_hw_bits(prot) && pte_frame(e))
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: parked under accessible protection 0x%x",
 		            (ull)va, (ull)e, prot);
-	known |= PTE_DISCARDED;
+	known |= PTE_DISCARDED | PTE_WRITTEN;
 	if (s == PTE_PRESENT)
-		known |= PTE_HW_MASK | PTE_A | PTE_D | PTE_WRITTEN;
-	else if (s == PTE_PARKED)
-		known |= PTE_WRITTEN;
+		known |= PTE_HW_MASK | PTE_A | PTE_D;
 	if (e & ~known)
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: stray bits", (ull)va, (ull)e);
 	if (s == PTE_PRESENT || s == PTE_PARKED)
@@ -450,6 +450,9 @@ static bool leaf_in_resv(void *ctx, uint64_t va, uint64_t e, uint64_t pages)
 		return fail(c->r, "pte 0x%llx at va 0x%llx: in no reservation", (ull)e, (ull)va);
 	if (first->flags & RESV_F_ACQUIRED)
 		return fail(c->r, "pte 0x%llx at va 0x%llx: in space the runtime acquired", (ull)e, (ull)va);
+	if (pte_state(e) == PTE_TRACE && !(first->flags & RESV_F_WRITE_WATCH))
+		return fail(c->r, "pte 0x%llx at va 0x%llx: a write trace outside a write-watch "
+		            "reservation", (ull)e, (ull)va);
 	return true;
 }
 
@@ -464,9 +467,8 @@ static bool check_charge(struct hm *hm, struct report *r)
 	if (fr->promised != t.demand_zero)
 		return fail(r, "promised frames %zu != demand-zero PTEs %zu", fr->promised,
 		            t.demand_zero);
-	if (hm->charge - fr->promised != fr->used[FRAME_DATA])
-		return fail(r, "charge %zu - promised %zu != data frames %zu", hm->charge,
-		            fr->promised, fr->used[FRAME_DATA]);
+	/* charge - promised == data frames follows: verify_pagetables found
+	 * every data frame owned by exactly one present or parked leaf. */
 	if (hm->nodes.in_use != hm->resv.count)
 		return fail(r, "reservation nodes in use %zu != reservations %zu",
 		            hm->nodes.in_use, hm->resv.count);
@@ -483,7 +485,8 @@ bool verify_manager(struct hm *hm, char *why, size_t len)
 		return false;
 	if (!check_charge(hm, &r))
 		return false;
-	return leaves_each(&hm->pt, hm->pt.root, 4, 0, leaf_in_resv, &c);
+	return leaves_each(&hm->pt, hm->pt.root, 4, 0, leaf_in_resv, &c) &&
+	       hmalloc_verify(hm, why, len);
 }
 
 bool verify_all(struct frames *fr, struct pagetable *const *pts, size_t n,

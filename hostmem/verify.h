@@ -39,6 +39,12 @@ bool verify_pagetables(struct frames *fr, struct pagetable *const *pts, size_t n
 bool verify_promises(struct frames *fr, struct pagetable *const *pts, size_t n,
                      char *why, size_t len);
 
+struct hm;
+
+/* IHostMalloc's invariants (malloc.c's top comment) over every allocator
+ * on hm->mallocs, each under its spinlock; the manager's lock held. */
+bool hmalloc_verify(struct hm *hm, char *why, size_t len);
+
 /* verify_frames, then verify_pagetables (not verify_promises). */
 bool verify_all(struct frames *fr, struct pagetable *const *pts, size_t n,
                 char *why, size_t len);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 
 #include "hostmem/embed.h"
+#include "tests/host/lib/corrupt.h"
 #include "tests/host/lib/twin.h"
 
 #define R       0x50000000ull
@@ -341,7 +342,7 @@ static void calls_after_e_fail_are_refused(void **state)
 	void *p = VA(0xBAD000);
 	char why[64];
 
-	hostmem_test_corrupt(m);
+	corrupt_commit_charge(m);
 	assert_hr(E_FAIL, IHostMemoryManager_VirtualQuery(m, VA(R), &mbi, sizeof mbi, &n));
 	f->t->dead_ok = true;
 	for (int round = 0; round < 2; round++) {

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "tests/host/lib/twin.h"
-#include "hostmem/embed.h"
+#include "tests/host/lib/corrupt.h"
 
 #define BASE  0x50000000ull
 #define RC    (MEM_RESERVE | MEM_COMMIT)
@@ -370,7 +370,7 @@ static void after_corruption_faults_are_refused_and_mapped_pages_work(void **sta
 	protect_ok(t, BASE + PG, PG, PAGE_READONLY);   /* unlike BASE: no fault-around */
 	protect_ok(t, BASE + 2 * PG, PG, PAGE_READWRITE | PAGE_GUARD);
 	assert_code(0, wr(t, BASE));
-	hostmem_test_corrupt(t->m);
+	corrupt_commit_charge(t->m);
 	assert_hr(E_FAIL, hostmem_verify(t->m, why, sizeof why));
 	t->dead_ok = true;
 	assert_code(0, rd(t, BASE));

@@ -4,7 +4,7 @@
  * E_NOINTERFACE for any other, E_POINTER for NULL arguments, AddRef and
  * Release counting; and the dead state of CONTRACT.md ("internal corruption
  * detected"): with verify on after every call, the first call after
- * hostmem_test_corrupt returns E_FAIL and every later call
+ * corrupt_commit_charge returns E_FAIL and every later call
  * HOST_E_CLRNOTAVAILABLE, with its out-parameters cleared; a failed
  * process-critical allocation does the same (E_OUTOFMEMORY, then
  * HOST_E_CLRNOTAVAILABLE).
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "hostmem/embed.h"
+#include "tests/host/lib/corrupt.h"
 #include "tests/host/lib/twin.h"
 
 #define BASE  0x50000000ull
@@ -154,7 +155,7 @@ static void first_call_after_corruption_is_e_fail(void **state)
 		void *p = VA(0xBAD);
 
 		alloc_ok(t, BASE, GR, RC, PAGE_READWRITE);
-		hostmem_test_corrupt(m);
+		corrupt_commit_charge(m);
 		switch (method) {
 		case 0:
 			assert_hr(E_FAIL, alloc_at(t, 0, PG, RC, eTaskCritical, &p));
@@ -195,7 +196,7 @@ static void every_contract_call_after_e_fail_is_clrnotavailable(void **state)
 	void *p;
 
 	alloc_ok(t, BASE, GR, RC, PAGE_READWRITE);
-	hostmem_test_corrupt(m);
+	corrupt_commit_charge(m);
 	assert_hr(E_FAIL, IHostMemoryManager_VirtualFree(m, VA(BASE), PG, MEM_DECOMMIT));
 	t->dead_ok = true;
 	for (int again = 0; again < 2; again++) {
@@ -227,7 +228,7 @@ static void every_other_call_after_e_fail_is_clrnotavailable(void **state)
 	SIZE_T n = 0x77;
 	DWORD load = 0x77;
 
-	hostmem_test_corrupt(m);
+	corrupt_commit_charge(m);
 	assert_hr(E_FAIL, IHostMemoryManager_VirtualFree(m, VA(BASE), 0, MEM_RELEASE));
 	t->dead_ok = true;
 	assert_hr(DEAD, IHostMemoryManager_GetMemoryLoad(m, &load, &n));
@@ -250,7 +251,7 @@ static void hostmem_verify_finds_corruption_without_verify_each(void **state)
 
 	hostmem_set_verify_each(t->m, false);
 	alloc_ok(t, BASE, GR, RC, PAGE_READWRITE);
-	hostmem_test_corrupt(t->m);
+	corrupt_commit_charge(t->m);
 	mbi = query_ok(t, BASE);
 	(void)mbi;
 	assert_hr(E_FAIL, hostmem_verify(t->m, why, sizeof why));

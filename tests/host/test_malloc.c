@@ -9,14 +9,17 @@
  * readable and writable through the twin's MMU, executable only when the
  * allocator was made with MALLOC_EXECUTABLE; Free of a pointer it did not
  * hand out (foreign, interior, already freed) is HOST_E_INVALIDOPERATION and
- * changes nothing; DebugAlloc records file and line, and hostmem_malloc_leaks
- * reports exactly the debug blocks not yet freed; the last Release gives
+ * changes nothing; a block freed from a full chunk is handed out again
+ * from that chunk; DebugAlloc records file and line, and hostmem_malloc_leaks
+ * reports exactly the debug blocks not yet freed, with no lock held (the
+ * report may Free them); the last Release gives
  * every chunk back; E_OUTOFMEMORY when memory runs out, with the critical
  * level honoured (task-critical fails first).
  *
  * Block addresses are the twin's simulated ones: they are read and written
  * only through hm_sim_read / hm_sim_write (twin.h).
  */
+#define _GNU_SOURCE   /* pthread_timedjoin_np */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -26,6 +29,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/host/lib/twin.h"
 
@@ -380,6 +384,28 @@ static void a_freed_block_can_be_allocated_again(void **state)
 	IHostMalloc_Release(a);
 }
 
+/* A block freed from a full chunk is found again: the chunk goes back on
+ * its class's partial list, so the next Alloc of that class reuses the
+ * block instead of making a new chunk. */
+static void a_block_freed_from_a_full_chunk_is_reused(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a = malloc_ok(t, MALLOC_THREADSAFE);
+	uint64_t p[256], again;
+
+	for (size_t i = 0; i < 256; i++)
+		p[i] = block_ok(a, 64);
+	assert_int_equal(twin_stats(t).reservations, 1);      /* one chunk, now full */
+	block_free_ok(a, p[100]);
+	again = block_ok(a, 64);
+	assert_int_equal(again, p[100]);
+	assert_int_equal(twin_stats(t).reservations, 1);
+	assert_int_equal(query_ok(t, again).AllocationBase, query_ok(t, p[0]).AllocationBase);
+	assert_clean(t);
+	IHostMalloc_Release(a);
+	assert_stats_at_start(t);
+}
+
 /* ------------------------------------------------------------ DebugAlloc, leaks */
 
 struct leak { uint64_t p; SIZE_T size; const char *file; int line; };
@@ -477,6 +503,69 @@ static void leaks_counts_without_a_report_function_and_needs_a_count(void **stat
 	assert_hr(E_POINTER, hostmem_malloc_leaks(a, NULL, NULL, NULL));
 	assert_hr(E_POINTER, hostmem_malloc_leaks(NULL, NULL, NULL, &count));
 	IHostMalloc_Release(a);
+}
+
+/* Checked by the test's own thread: cmocka asserts only there. */
+struct freeing {
+	IHostMalloc *a;
+	size_t n, frees_ok;
+	SIZE_T count;
+	HRESULT hr;
+	uint64_t seen[64];
+};
+
+static void free_leak(void *ctx, void *p, SIZE_T size, const char *file, int line)
+{
+	struct freeing *f = ctx;
+
+	if (f->n < 64)
+		f->seen[f->n] = PA(p);
+	f->n++;
+	f->frees_ok += IHostMalloc_Free(f->a, p) == S_OK;
+}
+
+static void *report_and_free(void *arg)
+{
+	struct freeing *f = arg;
+
+	f->hr = hostmem_malloc_leaks(f->a, free_leak, f, &f->count);
+	return arg;
+}
+
+/* The report function runs with no lock held, so it may Free the leaked
+ * block; every leak is reported once, across batches.  Run in a thread: a
+ * report made under the allocator's spinlock would spin for ever. */
+static void a_leak_report_may_free_the_block(void **state)
+{
+	struct twin *t = *state;
+	IHostMalloc *a = malloc_ok(t, MALLOC_THREADSAFE);
+	struct freeing f = { .a = a };
+	struct timespec limit;
+	pthread_t th;
+	uint64_t p[40];
+
+	for (int i = 0; i < 40; i++)
+		p[i] = debug_ok(a, 16 + 100 * (SIZE_T)i, "g.c", i);
+	assert_int_equal(pthread_create(&th, NULL, report_and_free, &f), 0);
+	clock_gettime(CLOCK_REALTIME, &limit);
+	limit.tv_sec += 10;
+	if (pthread_timedjoin_np(th, NULL, &limit) != 0)
+		fail_msg("hostmem_malloc_leaks did not return: its report ran under the lock");
+	assert_hr(S_OK, f.hr);
+	assert_int_equal(f.count, 40);
+	assert_int_equal(f.n, 40);
+	assert_int_equal(f.frees_ok, 40);
+	for (int i = 0; i < 40; i++) {
+		size_t j = 0;
+
+		while (j < f.n && f.seen[j] != p[i])
+			j++;
+		assert_true(j < f.n);
+	}
+	assert_leaks(a, NULL, 0);
+	assert_int_equal(twin_stats(t).reservations, 0);
+	IHostMalloc_Release(a);
+	assert_stats_at_start(t);
 }
 
 /* ------------------------------------------------------------ Release, cycles */
@@ -634,9 +723,11 @@ int main(void)
 		T(free_of_an_interior_pointer_is_host_e_invalidoperation),
 		T(free_of_an_already_freed_pointer_is_host_e_invalidoperation),
 		T(a_freed_block_can_be_allocated_again),
+		T(a_block_freed_from_a_full_chunk_is_reused),
 		T(debug_alloc_records_file_and_line_of_each_outstanding_block),
 		T(a_refused_free_keeps_the_debug_record),
 		T(leaks_counts_without_a_report_function_and_needs_a_count),
+		T(a_leak_report_may_free_the_block),
 		T(the_last_release_returns_every_chunk),
 		T(freeing_every_block_gives_every_chunk_back),
 		T(many_alloc_free_cycles_leave_nothing_behind),

@@ -346,41 +346,43 @@ static void protect_cannot_add_a_cache_attribute(void **state)
 	assert_committed_region(m, BASE, BASE, PAGE_READWRITE, GR, PAGE_READWRITE);
 }
 
-static void protect_keeps_each_pages_own_cache_attribute(void **state)
+/* Pages committed later, with whatever cache bits the commit asked for,
+ * take the allocation's: a reservation made NOCACHE gives NOCACHE pages, a
+ * plain one plain pages (pte_prot_in). */
+static void committed_pages_take_the_cache_attribute_of_the_allocation(void **state)
 {
 	struct twin *t = *state;
 	MEMORY_BASIC_INFORMATION m;
 
-	reserve_ok(t, BASE, GR, PAGE_NOACCESS);
-	commit_ok(t, BASE, PG, PAGE_READWRITE | PAGE_NOCACHE);
+	reserve_ok(t, BASE, GR, PAGE_READWRITE | PAGE_NOCACHE);
+	commit_ok(t, BASE, PG, PAGE_READWRITE);
 	commit_ok(t, BASE + PG, PG, PAGE_READWRITE | PAGE_WRITECOMBINE);
-	commit_ok(t, BASE + 2 * PG, PG, PAGE_READWRITE);
-	assert_int_equal(protect_ok(t, BASE, 3 * PG, PAGE_READONLY), PAGE_READWRITE | PAGE_NOCACHE);
 	m = query_ok(t, BASE);
-	assert_committed_region(m, BASE, BASE, PAGE_NOACCESS, PG, PAGE_READONLY | PAGE_NOCACHE);
-	m = query_ok(t, BASE + PG);
-	assert_committed_region(m, BASE + PG, BASE, PAGE_NOACCESS, PG,
-	                        PAGE_READONLY | PAGE_WRITECOMBINE);
-	m = query_ok(t, BASE + 2 * PG);
-	assert_committed_region(m, BASE + 2 * PG, BASE, PAGE_NOACCESS, PG, PAGE_READONLY);
+	assert_committed_region(m, BASE, BASE, PAGE_READWRITE | PAGE_NOCACHE, 2 * PG,
+	                        PAGE_READWRITE | PAGE_NOCACHE);
+	assert_int_equal(protect_ok(t, BASE, 2 * PG, PAGE_READONLY), PAGE_READWRITE | PAGE_NOCACHE);
+	reserve_ok(t, BASE + GR, GR, PAGE_NOACCESS);
+	commit_ok(t, BASE + GR, PG, PAGE_READWRITE | PAGE_NOCACHE);
+	m = query_ok(t, BASE + GR);
+	assert_committed_region(m, BASE + GR, BASE + GR, PAGE_NOACCESS, PG, PAGE_READWRITE);
 }
 
-/* The kept attribute must combine with what is asked: NOACCESS or GUARD
- * with a cache attribute is no valid protection, so the call fails, for
- * the whole range. */
-static void protect_to_noaccess_or_guard_of_a_cached_page_is_invalid_parameter(void **state)
+/* The allocation's attribute must combine with what is asked: NOACCESS or
+ * GUARD with a cache attribute is no valid protection, so the call fails
+ * and changes nothing, for VirtualProtect and MEM_COMMIT alike. */
+static void noaccess_or_guard_in_a_cached_allocation_is_invalid_parameter(void **state)
 {
 	struct twin *t = *state;
 
-	reserve_ok(t, BASE, GR, PAGE_NOACCESS);
-	commit_ok(t, BASE, PG, PAGE_READWRITE);
-	commit_ok(t, BASE + PG, PG, PAGE_READWRITE | PAGE_NOCACHE);
+	reserve_ok(t, BASE, GR, PAGE_READWRITE | PAGE_NOCACHE);
+	commit_ok(t, BASE, 2 * PG, PAGE_READWRITE);
 	fill_ok(t, BASE, 2 * PG, 0x4D);
 	assert_unchanged(t, E_INVALIDARG, protect(t, BASE + PG, PG, PAGE_NOACCESS));
 	assert_unchanged(t, E_INVALIDARG, protect(t, BASE + PG, PG, PAGE_READWRITE | PAGE_GUARD));
-	assert_unchanged(t, E_INVALIDARG, protect(t, BASE, 2 * PG, PAGE_NOACCESS));
 	assert_unchanged(t, E_INVALIDARG, protect(t, BASE, 2 * PG, PAGE_READONLY | PAGE_GUARD));
-	assert_int_equal(protect_ok(t, BASE, PG, PAGE_NOACCESS), PAGE_READWRITE);
+	alloc_fails(t, E_INVALIDARG, BASE + 2 * PG, PG, MEM_COMMIT, PAGE_NOACCESS);
+	alloc_fails(t, E_INVALIDARG, BASE + 2 * PG, PG, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
+	assert_int_equal(protect_ok(t, BASE, PG, PAGE_READONLY), PAGE_READWRITE | PAGE_NOCACHE);
 }
 
 int main(void)
@@ -408,8 +410,8 @@ int main(void)
 		T(protect_of_a_guard_page_returns_the_guard),
 		T(protect_keeps_the_cache_attribute_of_the_allocation),
 		T(protect_cannot_add_a_cache_attribute),
-		T(protect_keeps_each_pages_own_cache_attribute),
-		T(protect_to_noaccess_or_guard_of_a_cached_page_is_invalid_parameter),
+		T(committed_pages_take_the_cache_attribute_of_the_allocation),
+		T(noaccess_or_guard_in_a_cached_allocation_is_invalid_parameter),
 	};
 
 	return cmocka_run_group_tests(tests, 0, 0);

@@ -385,7 +385,9 @@ static void guarding_a_written_page_keeps_it_reported(void **state)
 	assert_dirty(t, BASE, NPAGES * PG, PAGE(6), END);
 }
 
-static void decommit_forgets_and_a_new_commit_is_clean(void **state)
+/* K32 test_write_watch: a page written before a MEM_DECOMMIT of its region
+ * is still reported, through a recommit too, until a reset. */
+static void decommit_keeps_the_record_until_a_reset(void **state)
 {
 	struct twin *t = *state;
 
@@ -394,13 +396,81 @@ static void decommit_forgets_and_a_new_commit_is_clean(void **state)
 	poke(t, PAGE(2));
 	poke(t, PAGE(8));
 	free_ok(t, PAGE(1), PG, MEM_DECOMMIT);
-	assert_dirty(t, BASE, NPAGES * PG, PAGE(2), PAGE(8), END);
+	assert_dirty(t, BASE, NPAGES * PG, PAGE(1), PAGE(2), PAGE(8), END);
 	free_ok(t, BASE, 0, MEM_DECOMMIT);              /* the whole region */
-	assert_dirty(t, BASE, NPAGES * PG, END);
+	assert_dirty(t, BASE, NPAGES * PG, PAGE(1), PAGE(2), PAGE(8), END);
+	assert_int_equal(query_ok(t, BASE).State, MEM_RESERVE);
 	commit_ok(t, BASE, NPAGES * PG, PAGE_READWRITE);
+	assert_dirty(t, BASE, NPAGES * PG, PAGE(1), PAGE(2), PAGE(8), END);
+	assert_bytes(t, PAGE(2), PG, 0);                /* new pages all the same */
+	watch(t, WRITE_WATCH_FLAG_RESET, BASE, NPAGES * PG, MAXW);
 	assert_dirty(t, BASE, NPAGES * PG, END);
 	poke(t, PAGE(2));
 	assert_dirty(t, BASE, NPAGES * PG, PAGE(2), END);
+}
+
+/* K32 test_write_watch, "initial protect doesn't matter": reserved and
+ * committed NOACCESS, made writable, written, NOACCESS again, decommitted:
+ * the write is reported at every step. */
+static void a_write_survives_noaccess_and_decommit(void **state)
+{
+	struct twin *t = *state;
+
+	alloc_ok(t, BASE, NPAGES * PG, MEM_RESERVE | MEM_WRITE_WATCH, PAGE_NOACCESS);
+	commit_ok(t, BASE, NPAGES * PG, PAGE_NOACCESS);
+	assert_dirty(t, BASE, NPAGES * PG, END);
+	protect_ok(t, BASE, 6 * PG, PAGE_READWRITE);
+	poke(t, PAGE(5) + 200);
+	protect_ok(t, BASE, 6 * PG, PAGE_NOACCESS);
+	assert_dirty(t, BASE, NPAGES * PG, PAGE(5), END);
+	free_ok(t, BASE, NPAGES * PG, MEM_DECOMMIT);
+	assert_dirty(t, BASE, NPAGES * PG, PAGE(5), END);
+}
+
+/* ResetWriteWatch forgets a trace, and the release forgets everything: the
+ * page tables the traces kept go with them. */
+static void reset_and_release_forget_a_decommitted_write(void **state)
+{
+	struct twin *t = *state;
+	struct hostmem_stats before = twin_stats(t);
+
+	watched(t);
+	poke(t, PAGE(3));
+	poke(t, PAGE(4));
+	free_ok(t, BASE, 0, MEM_DECOMMIT);
+	assert_hr(S_OK, hostmem_reset_write_watch(t->m, VA(PAGE(3)), PG));
+	assert_dirty(t, BASE, NPAGES * PG, PAGE(4), END);
+	release_ok(t, BASE);
+	assert_int_equal(twin_stats(t).frames_tables, before.frames_tables);
+	watched(t);
+	assert_dirty(t, BASE, NPAGES * PG, END);
+}
+
+/* Only a write-watch reservation keeps traces: elsewhere a decommit leaves
+ * no state, and the page tables go when nothing is left in them. */
+static void a_plain_decommit_leaves_nothing(void **state)
+{
+	struct twin *t = *state;
+	struct hostmem_stats before = twin_stats(t);
+
+	alloc_ok(t, BASE, NPAGES * PG, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+	fill_ok(t, BASE, NPAGES * PG, 0x42);
+	free_ok(t, BASE, 0, MEM_DECOMMIT);
+	assert_int_equal(twin_stats(t).frames_tables, before.frames_tables);
+}
+
+/* MEM_RESET drops the data, not the record of the write. */
+static void reset_keeps_the_record(void **state)
+{
+	struct twin *t = *state;
+	uint64_t r;
+
+	watched(t);
+	poke(t, PAGE(6));
+	assert_hr(S_OK, twin_alloc(t, PAGE(6), PG, MEM_RESET, PAGE_READWRITE, &r));
+	assert_dirty(t, BASE, NPAGES * PG, PAGE(6), END);
+	assert_bytes(t, PAGE(6), PG, 0);                /* the touch keeps it too */
+	assert_dirty(t, BASE, NPAGES * PG, PAGE(6), END);
 }
 
 /* Write, NOACCESS, read-write again: still reported, at every step. */
@@ -478,7 +548,11 @@ int main(void)
 		T(a_write_after_a_reset_is_reported_again),
 		T(a_write_to_a_guard_page_marks_it_after_the_guard_fault),
 		T(guarding_a_written_page_keeps_it_reported),
-		T(decommit_forgets_and_a_new_commit_is_clean),
+		T(decommit_keeps_the_record_until_a_reset),
+		T(a_write_survives_noaccess_and_decommit),
+		T(reset_and_release_forget_a_decommitted_write),
+		T(a_plain_decommit_leaves_nothing),
+		T(reset_keeps_the_record),
 		T(protection_changes_do_not_clear),
 		T(a_write_through_a_temporary_protection_is_kept),
 		T(every_written_page_survives_a_protection_change_of_half_the_range),
