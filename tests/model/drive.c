@@ -9,8 +9,9 @@
  * step (charge, reservations, verify, sometimes a full walk).
  *
  * The manager always goes first: where the contract leaves a choice (the
- * commit limit's band, MEM_RESET's contents) the model is told what the
- * manager did and accepts it only if it is one of the allowed answers.
+ * commit limit's band, bottom-up placement, MEM_RESET's contents,
+ * MEM_RESET_UNDO's answer) the model is told what the manager did and
+ * accepts it only if it is one of the allowed answers.
  */
 #include <stdarg.h>
 
@@ -22,16 +23,6 @@
 #define S       MODEL_SAMPLE
 #define MBI     sizeof(MEMORY_BASIC_INFORMATION)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/*
- * The commit-limit band (model.h): the model cannot know how many page
- * tables and slab pages the manager holds, only bound them.  Tables for the
- * two windows: the low one (64 MiB from 64 KiB) touches 33 page tables, one
- * directory and one PDPT; the high one (4 MiB below the limit) 3 + 1 + 1:
- * 40.  Reservation nodes: at most 1024 + 64 + the fence, 63 to a slab page:
- * 18.  Plus a little slack.
- */
-#define OVERHEAD_FRAMES 64u
 
 /* Reservations the driver lets live before it prefers releasing. */
 #define MANY_RESV 128u
@@ -335,7 +326,8 @@ static bool do_alloc(struct drive *d, uint64_t addr, uint64_t size, DWORD type, 
 	         type, prot, level, out_given ? "" : ", ppMem NULL");
 	hr = IHostMemoryManager_VirtualAlloc(d->env.m, (void *)(uintptr_t)addr, size, type, prot,
 	                                     (EMemoryCriticalLevel)level, out_given ? &p : 0);
-	exp = model_alloc(d->model, addr, size, type, prot, level, out_given, hr, &want);
+	exp = model_alloc(d->model, addr, size, type, prot, level, out_given, hr,
+	                  (uint64_t)(uintptr_t)p, &want);
 	d->op_ok = hr == S_OK;
 	if (!same_hr(d, exp, hr))
 		return false;
@@ -812,9 +804,6 @@ bool drive_run(struct drive *d, uint64_t n)
 
 bool drive_begin(struct drive *d, struct model *model, const struct drive_env *env)
 {
-	struct model_limits lim = { .sure = 0, .max = ~0ull };
-	struct hostmem_stats st;
-
 	*d = (struct drive){ .env = *env, .model = model, .verify_every = 1, .walk_every = 256,
 	                     .may_kill = true };
 	drive_seed(d, 1);
@@ -823,19 +812,11 @@ bool drive_begin(struct drive *d, struct model *model, const struct drive_env *e
 		    (ull)d->start.reservations);
 		return false;
 	}
-	model_init(model, &lim);   /* the fence commits nothing */
-	if (!do_alloc(d, MODEL_LOW_END, MODEL_HIGH_BASE - MODEL_LOW_END, MEM_RESERVE,
-	              PAGE_NOACCESS, eTaskCritical, true))
-		return false;
-	hostmem_get_stats(env->m, &st);
-	/* Every frame not in use, and the tables that could be freed. */
-	lim.max = st.commit_available + st.frames_tables;
-	lim.sure = lim.max > OVERHEAD_FRAMES ? lim.max - OVERHEAD_FRAMES : 0;
-	/* hostmem's watermarks (README, "Critical levels"). */
-	lim.reserve[eTaskCritical] = st.frames_usable / 8;
-	lim.reserve[eAppDomainCritical] = st.frames_usable / 32;
-	model->limit = lim;
-	return true;
+	/* The one fact the model takes from the machine: its usable frames.
+	 * Every limit on commits it derives itself (model.h). */
+	model_init(model, d->start.frames_usable);
+	return do_alloc(d, MODEL_LOW_END, MODEL_HIGH_BASE - MODEL_LOW_END, MEM_RESERVE,
+	                PAGE_NOACCESS, eTaskCritical, true);
 }
 
 static bool back_at_start(struct drive *d, const struct hostmem_stats *st)
