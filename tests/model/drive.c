@@ -12,6 +12,9 @@
  * commit limit's band, bottom-up placement, MEM_RESET's contents,
  * MEM_RESET_UNDO's answer) the model is told what the manager did and
  * accepts it only if it is one of the allowed answers.
+ *
+ * After a process-critical failure kills the manager, the run ends with
+ * every call refused and memory committed before still served.
  */
 #include <stdarg.h>
 
@@ -748,7 +751,8 @@ static bool walk(struct drive *d)
 }
 
 /* The manager died (a process-critical allocation found no memory): every
- * call must now be refused.  Ends the run; not a divergence. */
+ * call must now be refused.  Ends the run (after dead_still_serves_memory);
+ * not a divergence. */
 static bool dead_refuses_everything(struct drive *d)
 {
 	char why[64];
@@ -763,6 +767,39 @@ static bool dead_refuses_everything(struct drive *d)
 		return false;
 	describe(d, "hostmem_verify of a dead manager");
 	return same_hr(d, HOST_E_CLRNOTAVAILABLE, hostmem_verify(d->env.m, why, sizeof why));
+}
+
+/* A committed page with PAGE_GUARD set, or 0. */
+static uint64_t find_guard_page(struct model *m)
+{
+	for (uint64_t i = 0; i < MODEL_PAGES; i++) {
+		uint64_t va = i < MODEL_LOW_PAGES ? MODEL_LOW_BASE + i * P
+		                                  : MODEL_HIGH_BASE + (i - MODEL_LOW_PAGES) * P;
+		struct model_page *p = model_page_at(m, va);
+
+		if (p->committed && (p->prot & PAGE_GUARD))
+			return va;
+	}
+	return 0;
+}
+
+/* "Commit is a promise for the life of the memory": a dead manager still
+ * serves what was committed before it died.  A guard page goes off once,
+ * then lets the access through (or not, as its protection says); reads,
+ * writes and fetches elsewhere answer as they did before. */
+static bool dead_still_serves_memory(struct drive *d)
+{
+	uint64_t guard = find_guard_page(d->model);
+	bool ok = true;
+
+	if (guard)
+		ok = do_read(d, guard, 1) && do_read(d, guard, 1);
+	for (int i = 0; ok && i < 32; i++) {
+		uint8_t b = src_byte(d);
+
+		ok = b < 128 ? op_read(d) : b < 224 ? op_write(d) : op_exec(d);
+	}
+	return ok;
 }
 
 bool drive_step(struct drive *d)
@@ -781,7 +818,8 @@ bool drive_step(struct drive *d)
 	if (d->trace)
 		say(d, "op %llu: %s: %s", (ull)d->ops, d->desc, d->op_ok ? "ok" : "failed");
 	if (d->model->dead) {
-		dead_refuses_everything(d);
+		if (dead_refuses_everything(d))
+			dead_still_serves_memory(d);
 		return false;
 	}
 	if (!check_books(d))
