@@ -489,12 +489,18 @@ static bool op_commit(struct drive *d)
 	return do_alloc(d, addr, size, MEM_COMMIT, prot_pick(d), level_pick(d), true);
 }
 
+/* MEM_RESET or MEM_RESET_UNDO.  A refused undo changes nothing, so asking
+ * again (often right away) must be refused again. */
 static bool op_reset(struct drive *d)
 {
-	uint64_t addr = addr_near(d);
-	DWORD type = src_chance(d, 80) ? MEM_RESET_UNDO : MEM_RESET;
+	uint64_t addr = addr_near(d), size = size_pick(d);
+	DWORD type = src_chance(d, 80) ? MEM_RESET_UNDO : MEM_RESET, prot = prot_pick(d);
 
-	return do_alloc(d, addr, size_pick(d), type, prot_pick(d), eTaskCritical, true);
+	if (!do_alloc(d, addr, size, type, prot, eTaskCritical, true))
+		return false;
+	if (type == MEM_RESET_UNDO && !d->op_ok && src_chance(d, 128))
+		return do_alloc(d, addr, size, type, prot, eTaskCritical, true);
+	return true;
 }
 
 /* Large pages: whole 2 MiB pages, placed or at a 2 MiB boundary in the
