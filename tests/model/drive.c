@@ -9,8 +9,12 @@
  * step (charge, reservations, verify, sometimes a full walk).
  *
  * The manager always goes first: where the contract leaves a choice (the
- * commit limit's band, MEM_RESET's contents) the model is told what the
- * manager did and accepts it only if it is one of the allowed answers.
+ * commit limit's band, bottom-up placement, MEM_RESET's contents,
+ * MEM_RESET_UNDO's answer) the model is told what the manager did and
+ * accepts it only if it is one of the allowed answers.
+ *
+ * After a process-critical failure kills the manager, the run ends with
+ * every call refused and memory committed before still served.
  */
 #include <stdarg.h>
 
@@ -22,16 +26,6 @@
 #define S       MODEL_SAMPLE
 #define MBI     sizeof(MEMORY_BASIC_INFORMATION)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/*
- * The commit-limit band (model.h): the model cannot know how many page
- * tables and slab pages the manager holds, only bound them.  Tables for the
- * two windows: the low one (64 MiB from 64 KiB) touches 33 page tables, one
- * directory and one PDPT; the high one (4 MiB below the limit) 3 + 1 + 1:
- * 40.  Reservation nodes: at most 1024 + 64 + the fence, 63 to a slab page:
- * 18.  Plus a little slack.
- */
-#define OVERHEAD_FRAMES 64u
 
 /* Reservations the driver lets live before it prefers releasing. */
 #define MANY_RESV 128u
@@ -335,7 +329,8 @@ static bool do_alloc(struct drive *d, uint64_t addr, uint64_t size, DWORD type, 
 	         type, prot, level, out_given ? "" : ", ppMem NULL");
 	hr = IHostMemoryManager_VirtualAlloc(d->env.m, (void *)(uintptr_t)addr, size, type, prot,
 	                                     (EMemoryCriticalLevel)level, out_given ? &p : 0);
-	exp = model_alloc(d->model, addr, size, type, prot, level, out_given, hr, &want);
+	exp = model_alloc(d->model, addr, size, type, prot, level, out_given, hr,
+	                  (uint64_t)(uintptr_t)p, &want);
 	d->op_ok = hr == S_OK;
 	if (!same_hr(d, exp, hr))
 		return false;
@@ -494,12 +489,18 @@ static bool op_commit(struct drive *d)
 	return do_alloc(d, addr, size, MEM_COMMIT, prot_pick(d), level_pick(d), true);
 }
 
+/* MEM_RESET or MEM_RESET_UNDO.  A refused undo changes nothing, so asking
+ * again (often right away) must be refused again. */
 static bool op_reset(struct drive *d)
 {
-	uint64_t addr = addr_near(d);
-	DWORD type = src_chance(d, 80) ? MEM_RESET_UNDO : MEM_RESET;
+	uint64_t addr = addr_near(d), size = size_pick(d);
+	DWORD type = src_chance(d, 80) ? MEM_RESET_UNDO : MEM_RESET, prot = prot_pick(d);
 
-	return do_alloc(d, addr, size_pick(d), type, prot_pick(d), eTaskCritical, true);
+	if (!do_alloc(d, addr, size, type, prot, eTaskCritical, true))
+		return false;
+	if (type == MEM_RESET_UNDO && !d->op_ok && src_chance(d, 128))
+		return do_alloc(d, addr, size, type, prot, eTaskCritical, true);
+	return true;
 }
 
 /* Large pages: whole 2 MiB pages, placed or at a 2 MiB boundary in the
@@ -756,7 +757,8 @@ static bool walk(struct drive *d)
 }
 
 /* The manager died (a process-critical allocation found no memory): every
- * call must now be refused.  Ends the run; not a divergence. */
+ * call must now be refused.  Ends the run (after dead_still_serves_memory);
+ * not a divergence. */
 static bool dead_refuses_everything(struct drive *d)
 {
 	char why[64];
@@ -771,6 +773,39 @@ static bool dead_refuses_everything(struct drive *d)
 		return false;
 	describe(d, "hostmem_verify of a dead manager");
 	return same_hr(d, HOST_E_CLRNOTAVAILABLE, hostmem_verify(d->env.m, why, sizeof why));
+}
+
+/* A committed page with PAGE_GUARD set, or 0. */
+static uint64_t find_guard_page(struct model *m)
+{
+	for (uint64_t i = 0; i < MODEL_PAGES; i++) {
+		uint64_t va = i < MODEL_LOW_PAGES ? MODEL_LOW_BASE + i * P
+		                                  : MODEL_HIGH_BASE + (i - MODEL_LOW_PAGES) * P;
+		struct model_page *p = model_page_at(m, va);
+
+		if (p->committed && (p->prot & PAGE_GUARD))
+			return va;
+	}
+	return 0;
+}
+
+/* "Commit is a promise for the life of the memory": a dead manager still
+ * serves what was committed before it died.  A guard page goes off once,
+ * then lets the access through (or not, as its protection says); reads,
+ * writes and fetches elsewhere answer as they did before. */
+static bool dead_still_serves_memory(struct drive *d)
+{
+	uint64_t guard = find_guard_page(d->model);
+	bool ok = true;
+
+	if (guard)
+		ok = do_read(d, guard, 1) && do_read(d, guard, 1);
+	for (int i = 0; ok && i < 32; i++) {
+		uint8_t b = src_byte(d);
+
+		ok = b < 128 ? op_read(d) : b < 224 ? op_write(d) : op_exec(d);
+	}
+	return ok;
 }
 
 bool drive_step(struct drive *d)
@@ -789,7 +824,8 @@ bool drive_step(struct drive *d)
 	if (d->trace)
 		say(d, "op %llu: %s: %s", (ull)d->ops, d->desc, d->op_ok ? "ok" : "failed");
 	if (d->model->dead) {
-		dead_refuses_everything(d);
+		if (dead_refuses_everything(d))
+			dead_still_serves_memory(d);
 		return false;
 	}
 	if (!check_books(d))
@@ -812,9 +848,6 @@ bool drive_run(struct drive *d, uint64_t n)
 
 bool drive_begin(struct drive *d, struct model *model, const struct drive_env *env)
 {
-	struct model_limits lim = { .sure = 0, .max = ~0ull };
-	struct hostmem_stats st;
-
 	*d = (struct drive){ .env = *env, .model = model, .verify_every = 1, .walk_every = 256,
 	                     .may_kill = true };
 	drive_seed(d, 1);
@@ -823,19 +856,11 @@ bool drive_begin(struct drive *d, struct model *model, const struct drive_env *e
 		    (ull)d->start.reservations);
 		return false;
 	}
-	model_init(model, &lim);   /* the fence commits nothing */
-	if (!do_alloc(d, MODEL_LOW_END, MODEL_HIGH_BASE - MODEL_LOW_END, MEM_RESERVE,
-	              PAGE_NOACCESS, eTaskCritical, true))
-		return false;
-	hostmem_get_stats(env->m, &st);
-	/* Every frame not in use, and the tables that could be freed. */
-	lim.max = st.commit_available + st.frames_tables;
-	lim.sure = lim.max > OVERHEAD_FRAMES ? lim.max - OVERHEAD_FRAMES : 0;
-	/* hostmem's watermarks (README, "Critical levels"). */
-	lim.reserve[eTaskCritical] = st.frames_usable / 8;
-	lim.reserve[eAppDomainCritical] = st.frames_usable / 32;
-	model->limit = lim;
-	return true;
+	/* The one fact the model takes from the machine: its usable frames.
+	 * Every limit on commits it derives itself (model.h). */
+	model_init(model, d->start.frames_usable);
+	return do_alloc(d, MODEL_LOW_END, MODEL_HIGH_BASE - MODEL_LOW_END, MEM_RESERVE,
+	                PAGE_NOACCESS, eTaskCritical, true);
 }
 
 static bool back_at_start(struct drive *d, const struct hostmem_stats *st)

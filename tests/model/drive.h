@@ -97,10 +97,10 @@ struct drive {
 	char desc[200];                 /* the operation being run */
 };
 
-/* Checks that the manager holds no reservation, fences the space between
- * the windows and starts the model with the commit-limit band the manager's
- * free frames allow.  False (logged) if the manager is not empty or the
- * fence does not go in. */
+/* Checks that the manager holds no reservation, starts the model on a
+ * machine with the manager's usable frames (the one fact it takes from the
+ * machine) and fences the space between the windows.  False (logged) if the
+ * manager is not empty or the fence does not go in. */
 bool drive_begin(struct drive *d, struct model *model, const struct drive_env *env);
 
 /* Where decisions come from: a seed, or bytes (the run ends with them). */
