@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct drive d;
 	bool ok;
 
-	if (!sim && hm_sim_create_ex(FUZZ_RAM, HM_SIM_DEBUG_FRAMES, &sim) != S_OK)
+	if (!sim && hm_sim_create_ex(FUZZ_RAM, HM_SIM_DEBUG_FRAMES | HM_SIM_TLB_KEEP, &sim) != S_OK)
 		abort();
 	struct drive_env env = twin_env(sim);
 

@@ -57,7 +57,7 @@ static void run_job(const struct options *o, uint64_t seed, uint64_t n, struct t
 	hm_sim *sim;
 
 	for (uint64_t epoch = 0; t->ops < n && !t->divergences; epoch++, t->epochs++) {
-		if (hm_sim_create_ex((size_t)o->ram_mb << 20, HM_SIM_DEBUG_FRAMES, &sim) != S_OK) {
+		if (hm_sim_create_ex((size_t)o->ram_mb << 20, HM_SIM_DEBUG_FRAMES | HM_SIM_TLB_KEEP, &sim) != S_OK) {
 			fprintf(stderr, "soak: cannot create a twin of %u MiB\n", o->ram_mb);
 			t->divergences++;
 			return;
