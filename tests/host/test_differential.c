@@ -42,7 +42,7 @@ static void run_seed(uint64_t seed, uint64_t n, size_t ram)
 	bool ok = true;
 
 	for (uint64_t epoch = 0; ok && total < n; epoch++) {
-		assert_int_equal(hm_sim_create_ex(ram, HM_SIM_DEBUG_FRAMES, &sim), S_OK);
+		assert_int_equal(hm_sim_create_ex(ram, HM_SIM_DEBUG_FRAMES | HM_SIM_TLB_KEEP, &sim), S_OK);
 		struct drive_env env = twin_env(sim);
 
 		ok = drive_begin(&d, &model, &env);
@@ -87,7 +87,7 @@ static struct drive run_input(const uint8_t *input, size_t len)
 	struct drive d;
 	hm_sim *sim;
 
-	assert_int_equal(hm_sim_create_ex(RAM, HM_SIM_DEBUG_FRAMES, &sim), S_OK);
+	assert_int_equal(hm_sim_create_ex(RAM, HM_SIM_DEBUG_FRAMES | HM_SIM_TLB_KEEP, &sim), S_OK);
 	struct drive_env env = twin_env(sim);
 
 	assert_true(drive_begin(&d, &model, &env));
