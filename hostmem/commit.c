@@ -8,14 +8,17 @@
  * only take the new protection.
  *
  * A commit is all or nothing.  The charge is taken first (the only check that
- * depends on the whole range); then the uncommitted runs are written, which
- * may need new page tables and so may run out of frames: if one does, the
- * runs already written are written back to 0, which frees every table they
- * created, and the charge is returned.  Only then are the committed runs
- * re-protected, which allocates nothing and cannot fail.
+ * depends on the whole range); then every page table the range needs is
+ * built (pt_prepare, or inside pt_write's single write), which may run out of
+ * frames: if it does, the tables it made are pruned and the charge is
+ * returned, with nothing written.  The writes after that allocate nothing
+ * and cannot fail.  A page that a write-watch decommit left as a trace
+ * (pte.h) is committed like any reserved page and keeps its write record.
  *
  * Decommit and reset give frames back through one TLB gather: the flush comes
- * before any frame or table is reused.
+ * before any frame or table is reused.  Both keep the write record: a reset
+ * page stays dirty, and a decommit in a write-watch reservation leaves a
+ * trace of each dirty page.
  *
  * Cost: O(pages in the range) PTE visits, with missing tables skipped whole.
  */

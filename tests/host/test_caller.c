@@ -64,8 +64,8 @@ static void virtual_alloc_stands_when_only_the_final_store_faults(void **state)
 	struct twin *t = *state;
 	void *p = VA(1);
 
-	assert_hr(S_OK, FAILING(t, 2, IHostMemoryManager_VirtualAlloc(t->m, VA(BASE), GR, RC, PAGE_READWRITE,
-	                                                eTaskCritical, &p)));
+	assert_hr(S_OK, FAILING(t, 2, IHostMemoryManager_VirtualAlloc(t->m, VA(BASE), GR, RC,
+	          PAGE_READWRITE, eTaskCritical, &p)));
 	assert_null(p);     /* the probe's NULL is what the caller has */
 	assert_int_equal(query_ok(t, BASE).State, MEM_COMMIT);
 }
@@ -84,18 +84,20 @@ static void virtual_query_with_a_faulting_buffer_is_e_pointer(void **state)
 	assert_int_equal(n, sizeof mbi);
 }
 
-static void virtual_protect_with_a_faulting_old_pointer_is_e_pointer_and_changes_nothing(void **state)
+static void virtual_protect_with_a_faulting_old_pointer_changes_nothing(void **state)
 {
 	struct twin *t = *state;
 	DWORD old;
 
 	alloc_ok(t, BASE, GR, RC, PAGE_READWRITE);
 	for (unsigned k = 1; k <= 2; k++) {   /* the probe reads, then writes back */
-		assert_unchanged(t, E_POINTER, FAILING(t, k, IHostMemoryManager_VirtualProtect(t->m, VA(BASE), PG,
+		assert_unchanged(t, E_POINTER, FAILING(t, k, IHostMemoryManager_VirtualProtect(t->m,
+		                 VA(BASE), PG,
 		                 PAGE_READONLY, &old)));
 	}
 	/* An invalid protection is reported first. */
-	assert_unchanged(t, E_INVALIDARG, FAILING(t, 1, IHostMemoryManager_VirtualProtect(t->m, VA(BASE), PG,
+	assert_unchanged(t, E_INVALIDARG, FAILING(t, 1, IHostMemoryManager_VirtualProtect(t->m,
+	                 VA(BASE), PG,
 	                 PAGE_WRITECOPY, &old)));
 }
 
@@ -169,7 +171,8 @@ static void create_malloc_with_a_faulting_pointer_leaves_no_allocator(void **sta
 	IHostMalloc *a;
 
 	for (unsigned k = 1; k <= 2; k++) {
-		assert_unchanged(t, E_POINTER, FAILING(t, k, IHostMemoryManager_CreateMalloc(t->m, MALLOC_THREADSAFE,
+		assert_unchanged(t, E_POINTER, FAILING(t, k, IHostMemoryManager_CreateMalloc(t->m,
+		                 MALLOC_THREADSAFE,
 		                 &a)));
 	}
 }
@@ -196,7 +199,8 @@ static void query_interface_with_a_faulting_pointer_takes_no_reference(void **st
 	void *p;
 
 	for (unsigned k = 1; k <= 3; k++) {
-		assert_hr(E_POINTER, FAILING(t, k, IHostMemoryManager_QueryInterface(t->m, &IID_IHostMemoryManager, &p)));
+		assert_hr(E_POINTER, FAILING(t, k, IHostMemoryManager_QueryInterface(t->m,
+		          &IID_IHostMemoryManager, &p)));
 	}
 	assert_int_equal(IHostMemoryManager_AddRef(t->m), 2);
 	assert_int_equal(IHostMemoryManager_Release(t->m), 1);
@@ -250,7 +254,7 @@ int main(void)
 		T(virtual_alloc_checks_its_flags_before_a_faulting_ppmem),
 		T(virtual_alloc_stands_when_only_the_final_store_faults),
 		T(virtual_query_with_a_faulting_buffer_is_e_pointer),
-		T(virtual_protect_with_a_faulting_old_pointer_is_e_pointer_and_changes_nothing),
+		T(virtual_protect_with_a_faulting_old_pointer_changes_nothing),
 		T(get_memory_load_with_a_faulting_pointer_is_e_pointer),
 		T(stats_and_verify_with_a_faulting_pointer_are_e_pointer),
 		T(get_write_watch_with_a_faulting_pointer_resets_nothing),
