@@ -11,23 +11,23 @@
 #include "hm.h"
 
 /* Where [addr, addr + size) goes: at the 64 KiB block holding addr, or, for
- * addr 0, in the lowest (or highest) free run of blocks that fits it.  A
- * base aligned to more than 64 KiB (large pages) is found by fitting
- * pad = align - 64 KiB more: such a run always holds an aligned start. */
+ * addr 0, at the lowest (or highest) base, a multiple of align (64 KiB, or
+ * 2 MiB for large pages), whose blocks are free. */
 static hm_status place(struct hm *hm, uint64_t addr, uint64_t size, bool top_down,
                        uint64_t align, uint64_t *base, uint64_t *end)
 {
-	uint64_t len = page_up(size), pad = align - GRANULE;
+	uint64_t len = page_up(size);
+	bool fit;
 
 	if (addr) {
 		*base = addr & ~(uint64_t)(GRANULE - 1);
 		*end = page_up(addr + size);
 		return resv_range_free(&hm->resv, *base, *end) ? HM_OK : HM_CONFLICTING_ADDRESSES;
 	}
-	if (len > VA_LIMIT - VA_MIN - pad || !resv_fit(&hm->resv, len + pad, top_down, base))
+	fit = align == GRANULE ? resv_fit(&hm->resv, len, top_down, base)
+	                       : resv_fit_aligned(&hm->resv, len, align, top_down, base);
+	if (!fit)
 		return HM_NO_MEMORY;
-	/* [base, base + pad] holds exactly one aligned address. */
-	*base = (*base + pad) & ~(align - 1);
 	*end = *base + len;
 	return HM_OK;
 }

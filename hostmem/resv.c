@@ -51,6 +51,16 @@
  *    base = r.base - need * G (or hi - need * G).
  *    A fit touches at most 2 * height nodes: the descent and the walk to
  *    the rightmost node.
+ *    Aligned placement (resv_fit_aligned, for 2 MiB pages) cannot trust
+ *    gap sizes alone: a gap of need blocks holds an aligned start only if
+ *    its start falls right.  So it asks for the highest (lowest) gap of at
+ *    least need blocks below (above) a bound, checks it for an aligned
+ *    start, and moves the bound past it when it has none.  Each question is
+ *    one descent, O(height); a placement costs O((k + 1) * height), k the
+ *    big-enough gaps passed over for want of alignment.  Padding the size
+ *    by align - G instead would be one descent, but it passes over a gap
+ *    that holds an aligned start with less room to spare, so "the highest
+ *    (lowest) place" would not be.
  *
  * 6. Why AVL.  Every insert and remove changes some node's gap, so the
  *    walk up must at least reach that node; red-black trees' selling point,
@@ -86,8 +96,9 @@
  *        resv_insert, resv_remove                           O(log n)
  *        resv_first O(log n); resv_next O(1) amortized, O(log n) worst
  *        resv_verify                                        O(n)
- *    Nothing allocates; the only recursion is resv_verify's, as deep as the
- *    tree is high.  No locking: the caller's lock covers the tree.
+ *    resv_fit_aligned                   O((k + 1) log n), k as in 5
+ *    Nothing allocates; recursion (resv_verify, the bounded gap searches)
+ *    goes no deeper than the tree is high.  No locking: the caller's lock covers the tree.
  */
 #include "resv.h"
 
@@ -408,6 +419,99 @@ bool resv_fit(const struct resv_tree *t, uint64_t size, bool top_down,
               uint64_t *base)
 {
 	return resv_fit_traced(t, size, top_down, base, NULL);
+}
+
+/* The highest node of x's subtree with base <= limit whose gap has at least
+ * need blocks, or NULL.  Subtrees whose max_gap is too small are skipped. */
+static const struct resv *resv_gap_below(const struct resv *x, uint64_t need, uint64_t limit)
+{
+	const struct resv *r;
+
+	if (!x || x->max_gap < need)
+		return NULL;
+	if (x->base > limit)
+		return resv_gap_below(x->child[0], need, limit);
+	r = resv_gap_below(x->child[1], need, limit);
+	if (r)
+		return r;
+	return x->gap >= need ? x : resv_gap_below(x->child[0], need, limit);
+}
+
+/* The lowest node of x's subtree with base >= limit whose gap has at least
+ * need blocks, or NULL. */
+static const struct resv *resv_gap_above(const struct resv *x, uint64_t need, uint64_t limit)
+{
+	const struct resv *r;
+
+	if (!x || x->max_gap < need)
+		return NULL;
+	if (x->base < limit)
+		return resv_gap_above(x->child[1], need, limit);
+	r = resv_gap_above(x->child[0], need, limit);
+	if (r)
+		return r;
+	return x->gap >= need ? x : resv_gap_above(x->child[1], need, limit);
+}
+
+/* The aligned start for len bytes in the free [lo, hi) nearest its top (or
+ * bottom), or 0 when there is none; lo and hi are block multiples. */
+static uint64_t resv_aligned_in(uint64_t lo, uint64_t hi, uint64_t len, uint64_t align,
+                                bool top_down)
+{
+	uint64_t a;
+
+	if (hi - lo < len)
+		return 0;
+	a = top_down ? (hi - len) & ~(align - 1) : (lo + align - 1) & ~(align - 1);
+	return a >= lo && a <= hi - len ? a : 0;
+}
+
+static bool resv_fit_aligned_high(const struct resv_tree *t, uint64_t need, uint64_t align,
+                                  uint64_t *base)
+{
+	const struct resv *r;
+	size_t seen = 0;
+	uint64_t top = resv_top_gap(t, &seen), limit = t->hi;
+
+	*base = resv_aligned_in(t->hi - top * G, t->hi, need * G, align, true);
+	while (*base == 0 && (r = resv_gap_below(t->root, need, limit - 1)) != NULL) {
+		*base = resv_aligned_in(r->base - (uint64_t)r->gap * G, r->base, need * G, align, true);
+		limit = r->base;
+	}
+	return *base != 0;
+}
+
+static bool resv_fit_aligned_low(const struct resv_tree *t, uint64_t need, uint64_t align,
+                                 uint64_t *base)
+{
+	const struct resv *r;
+	size_t seen = 0;
+	uint64_t top, limit = t->lo;
+
+	*base = 0;
+	while (*base == 0 && (r = resv_gap_above(t->root, need, limit)) != NULL) {
+		*base = resv_aligned_in(r->base - (uint64_t)r->gap * G, r->base, need * G, align, false);
+		limit = r->base + 1;
+	}
+	if (*base == 0) {
+		top = resv_top_gap(t, &seen);
+		*base = resv_aligned_in(t->hi - top * G, t->hi, need * G, align, false);
+	}
+	return *base != 0;
+}
+
+bool resv_fit_aligned(const struct resv_tree *t, uint64_t size, uint64_t align, bool top_down,
+                      uint64_t *base)
+{
+	uint64_t need = size / G + (size % G != 0), at;
+	bool ok = false;
+
+	if (size != 0 && need <= (t->hi - t->lo) / G)
+		ok = top_down ? resv_fit_aligned_high(t, need, align, &at)
+		              : resv_fit_aligned_low(t, need, align, &at);
+	if (ok)
+		*base = at;
+	return ok;
 }
 
 /* ------------------------------------------------------------ update */

@@ -83,6 +83,14 @@ bool resv_range_free(const struct resv_tree *t, uint64_t base, uint64_t end);
 bool resv_fit(const struct resv_tree *t, uint64_t size, bool top_down,
               uint64_t *base);
 
+/*
+ * The same for a base that is also a multiple of align (a power of two, a
+ * multiple of G): the lowest (highest) such base whose [base, base + size)
+ * is free.  Address 0 is never a base here (lo > 0).  Cost: resv.c, 5.
+ */
+bool resv_fit_aligned(const struct resv_tree *t, uint64_t size, uint64_t align, bool top_down,
+                      uint64_t *base);
+
 /* resv_fit that also counts the nodes it touched into *visits (tests). */
 bool resv_fit_traced(const struct resv_tree *t, uint64_t size, bool top_down,
                      uint64_t *base, size_t *visits);

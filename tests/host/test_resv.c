@@ -463,6 +463,24 @@ static bool model_fit(const struct model *m, uint64_t size, bool top_down,
 	return false;
 }
 
+/* The lowest (highest) base that is a multiple of align with room. */
+static bool model_fit_aligned(const struct model *m, uint64_t size, uint64_t align,
+                              bool top_down, uint64_t *base)
+{
+	uint64_t need = (size + G - 1) / G, first = (LO + align - 1) & ~(align - 1);
+	bool found = false;
+
+	for (uint64_t b = first; b + need * G <= MHI; b += align) {
+		if (!model_free(m, b, b + need * G))
+			continue;
+		*base = b;
+		found = true;
+		if (!top_down)
+			break;
+	}
+	return found;
+}
+
 /* What resv_find (block = false) or resv_find_block should return. */
 static struct resv *model_find(struct model *m, uint64_t va, bool block)
 {
@@ -528,6 +546,36 @@ static void random_fit(const struct resv_tree *t, const struct model *m)
 	assert_int_equal(resv_fit(t, size, td, &got), ok);
 	if (ok)
 		assert_int_equal(got, want);
+	/* The same request at a base aligned to 2, 4 or 8 blocks. */
+	uint64_t align = G << (1 + below(3));
+
+	ok = model_fit_aligned(m, size, align, td, &want);
+	assert_int_equal(resv_fit_aligned(t, size, align, td, &got), ok);
+	if (ok)
+		assert_int_equal(got, want);
+}
+
+/* The padded search this replaced (size + align - G in one gap) passed
+ * over a gap holding an aligned start with less to spare.  Here the only
+ * 2 MiB-aligned room is [4 MiB, 6 MiB) in a gap of exactly 2 MiB, under a
+ * bigger gap whose aligned start is lower. */
+static void test_aligned_fit_finds_an_aligned_start_in_a_tight_gap(void **state)
+{
+	static struct resv n[3];
+	const uint64_t M = 0x100000;
+	struct resv_tree t;
+	uint64_t base = 0;
+
+	assert_true(resv_tree_init(&t, LO, 8 * M));
+	put(&t, &n[0], LO, 4 * M);                  /* [4 MiB, 6 MiB) is free */
+	put(&t, &n[1], 6 * M, 6 * M + G);           /* [6 MiB + 64 KiB, 8 MiB) is free: no aligned 2 MiB */
+	assert_true(resv_fit_aligned(&t, 2 * M, 2 * M, true, &base));
+	assert_int_equal(base, 4 * M);
+	assert_true(resv_fit_aligned(&t, 2 * M, 2 * M, false, &base));
+	assert_int_equal(base, 4 * M);
+	put(&t, &n[2], 4 * M, 4 * M + P);
+	assert_false(resv_fit_aligned(&t, 2 * M, 2 * M, true, &base));
+	assert_false(resv_fit_aligned(&t, 2 * M, 2 * M, false, &base));
 }
 
 static void random_lookup(const struct resv_tree *t, struct model *m)
@@ -648,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_verify_detects_a_broken_order),
 		cmocka_unit_test(test_verify_detects_broken_shape_and_links),
 		cmocka_unit_test(test_random_operations_match_a_block_model),
+		cmocka_unit_test(test_aligned_fit_finds_an_aligned_start_in_a_tight_gap),
 		cmocka_unit_test(test_fit_touches_O_log_n_nodes),
 	};
 

@@ -242,18 +242,12 @@ static bool highest_spot(const struct model *m, uint64_t len, uint64_t align, ui
 /* Where a placed reservation of len bytes goes.  Top-down: exactly the
  * highest spot.  Bottom-up: wherever the implementation put it, if that is
  * a spot the rules allow; else the lowest (so a refusal while there is
- * room, or a bad spot, shows as a divergence).
- * One known departure is tolerated: hostmem places 2 MiB-aligned (large
- * page) reservations by fitting size + 2 MiB - 64 KiB, so top-down it may
- * pass over a smaller gap higher up that holds an aligned spot (README,
- * "Known departures").  Any free aligned spot is accepted there. */
+ * room, or a bad spot, shows as a divergence). */
 static bool choose_spot(const struct model *m, uint64_t len, DWORD type, HRESULT impl,
                         uint64_t impl_addr, uint64_t *base)
 {
 	uint64_t align = (type & MEM_LARGE_PAGES) ? LARGE : G;
-	bool exact = (type & MEM_TOP_DOWN) && align == G;
-
-	if (exact)
+	if (type & MEM_TOP_DOWN)
 		return highest_spot(m, len, align, base);
 	if (impl == S_OK && spot_ok(m, impl_addr, len, align)) {
 		*base = impl_addr;
