@@ -18,11 +18,14 @@
 #include <stdint.h>
 
 #define BOOTINFO_MAGIC   0x544f4f424d454d48ull  /* "HMEMBOOT" little-endian */
-#define BOOTINFO_VERSION 1
+#define BOOTINFO_VERSION 2
 
 /* UEFI memory types 0x80000000..0xFFFFFFFF belong to the OS loader. */
 #define BOOTINFO_MEM_KERNEL  0x80000001u  /* kernel image, boot info, map copy */
 #define BOOTINFO_MEM_PTABLE  0x80000002u  /* the kernel's live page tables */
+
+/* Pages the kernel gets below 1 MiB for starting the other CPUs. */
+#define BOOTINFO_AP_PAGES  4
 
 /* Virtual layout the loader builds. */
 #define KERNEL_VMA       0xFFFFFFFF80000000ull  /* -2 GiB, -mcmodel=kernel */
@@ -62,6 +65,11 @@ struct bootinfo {
 	uint64_t tsc_hz;            /* measured with the firmware's Stall */
 
 	char cmdline[256];          /* contents of \cmdline.txt, NUL-terminated */
+
+	/* BOOTINFO_AP_PAGES pages below 1 MiB, page-aligned, kept for the
+	 * kernel to start the other CPUs from (a SIPI vector names a page
+	 * under 1 MiB); 0 when the firmware had none free. */
+	uint64_t ap_tramp_phys;
 };
 
 #endif

@@ -80,6 +80,23 @@ static void alloc_bootinfo(struct loader *ld)
 	ld->bi = PHYS_PTR(pa);
 }
 
+/* Low pages for the kernel's AP trampoline, taken before the memory map is
+ * read so the final map shows them as the kernel's.  The first free run
+ * from 0x8000 up; none (0) just means one CPU. */
+static void alloc_ap_pages(struct loader *ld)
+{
+	for (EFI_PHYSICAL_ADDRESS pa = 0x8000; pa + BOOTINFO_AP_PAGES * PAGE_SIZE <= 0x9F000;
+	     pa += PAGE_SIZE) {
+		EFI_PHYSICAL_ADDRESS at = pa;
+
+		if (!EFI_ERROR(BS->AllocatePages(AllocateAddress, (EFI_MEMORY_TYPE)BOOTINFO_MEM_KERNEL,
+		                                 BOOTINFO_AP_PAGES, &at))) {
+			ld->bi->ap_tramp_phys = at;
+			return;
+		}
+	}
+}
+
 static void read_kernel(struct loader *ld, EFI_FILE_HANDLE root)
 {
 	EFI_STATUS st;
@@ -217,6 +234,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
 	InitializeLib(image, systab);
 	alloc_bootinfo(&ld);
+	alloc_ap_pages(&ld);
 	ld.bi->tsc_at_loader = tsc0;
 	ld.bi->tsc_hz = tsc_calibrate();
 	read_files(&ld);

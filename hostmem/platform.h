@@ -8,9 +8,14 @@
  *              In the kernel that is the direct map; in the hosted twin it is
  *              the buffer that plays physical RAM.  Page tables and frames are
  *              only ever touched through it.
- *   tlb_flush_page / tlb_flush_all
- *              drop stale translations (invlpg / CR3 reload in the kernel;
- *              the software MMU's TLB in the twin).
+ *   tlb_shootdown
+ *              drop the translations of va[0..n) (n == 0: all of them) on
+ *              every CPU, and return only when every CPU has: the kernel's
+ *              IPI protocol (kernel/smp.c); the software MMU's TLB in the
+ *              twin.  Called with the lock held, once per TLB gather.
+ *   tlb_flush_page
+ *              drop va's translation on this CPU only (a spurious fault:
+ *              a stale, more restrictive entry of this CPU's own).
  *   lock / unlock
  *              one lock around every public operation.  Never held while
  *              calling back out of hostmem (notifications).
@@ -36,8 +41,8 @@
 
 struct hm_platform {
 	uint8_t *phys_base;
+	void (*tlb_shootdown)(void *ctx, const uint64_t *va, unsigned n);
 	void (*tlb_flush_page)(void *ctx, uint64_t va);
-	void (*tlb_flush_all)(void *ctx);
 	void (*lock)(void *ctx);
 	void (*unlock)(void *ctx);
 	bool (*copy_in)(void *ctx, void *dst, const void *src, size_t n);

@@ -11,8 +11,9 @@
  * Invariant: between tlb_gather_init and tlb_finish every gathered block is
  * allocated, FRAME_LISTED, and reachable from no page table.
  *
- * Costs: invlpg per page up to TLB_GATHER_MAX (32), since a full flush costs
- * the refill of the whole TLB; above that one tlb_flush_all.  Gathering is
+ * Costs: one shootdown per gather (on many CPUs, one round of IPIs and
+ * acknowledgements): invlpg per page up to TLB_GATHER_MAX (32), since a
+ * full flush costs the refill of the whole TLB; above that a full flush.  Gathering is
  * O(1) per address and per block; nothing is allocated.
  */
 #include "tlb.h"
@@ -56,17 +57,17 @@ void tlb_gather_table(struct tlb_gather *g, uint64_t pa, uint64_t va)
 	g->table_va = va;
 }
 
+/* One shootdown for the whole gather: every CPU, one round. */
 static void gather_flush(struct tlb_gather *g)
 {
 	const struct hm_platform *plat = g->fr->plat;
 
 	if (g->table_freed && !g->flush_all && g->nva == 0)
-		plat->tlb_flush_page(plat->ctx, g->table_va);
+		g->va[g->nva++] = g->table_va;
 	if (g->flush_all)
-		plat->tlb_flush_all(plat->ctx);
-	else
-		for (unsigned i = 0; i < g->nva; i++)
-			plat->tlb_flush_page(plat->ctx, g->va[i]);
+		plat->tlb_shootdown(plat->ctx, 0, 0);
+	else if (g->nva)
+		plat->tlb_shootdown(plat->ctx, g->va, g->nva);
 	g->nva = 0;
 	g->flush_all = false;
 	g->table_freed = false;

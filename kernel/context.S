@@ -4,9 +4,11 @@
  * setjmp; recover_jump, called from the trap handler on the same stack,
  * restores them so recover_save returns a second time with a non-zero value.
  * Restoring %rsp discards the trap frame: no iretq is needed because the
- * fault happened in ring 0 on this stack with interrupts off.
+ * fault happened in ring 0 on this stack; the flags are restored instead,
+ * so the interrupt flag is what it was at try_call (the exception's gate
+ * had turned it off).
  *
- * struct recover_point layout: rbx rbp r12 r13 r14 r15 rsp rip (8 bytes each).
+ * struct recover_point layout: rbx rbp r12 r13 r14 r15 rsp rip rflags (8 bytes each).
  */
 	.text
 	.globl recover_save, recover_jump
@@ -21,6 +23,9 @@ recover_save:
 	movq	%rax, 48(%rdi)
 	movq	(%rsp), %rax
 	movq	%rax, 56(%rdi)
+	pushfq
+	popq	%rax
+	movq	%rax, 64(%rdi)
 	xorl	%eax, %eax
 	ret
 
@@ -32,5 +37,7 @@ recover_jump:
 	movq	32(%rdi), %r14
 	movq	40(%rdi), %r15
 	movq	48(%rdi), %rsp
+	pushq	64(%rdi)
+	popfq
 	movl	%esi, %eax
 	jmp	*56(%rdi)

@@ -1,5 +1,5 @@
 /*
- * The kernel's own GDT and TSS.  Long mode ignores segment bases and limits,
+ * Each CPU's own GDT and TSS (in its per-CPU block).  Long mode ignores segment bases and limits,
  * so the GDT only has to name a 64-bit code segment, a data segment and the
  * TSS.  The TSS matters for its interrupt stack table: a double fault, NMI or
  * machine check switches to a stack of its own, so a kernel stack overflow
@@ -7,6 +7,7 @@
  */
 #include <stdint.h>
 #include "trap.h"
+#include "percpu.h"
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
@@ -22,9 +23,8 @@ struct tss {
 	uint16_t iomap_base;
 } __attribute__((packed));
 
-static uint8_t ist_stacks[3][16384] __attribute__((aligned(16)));
-static struct tss tss;
-static uint64_t gdt[5];
+static uint8_t ist_stacks[MAX_CPUS][3][16384] __attribute__((aligned(16)));
+_Static_assert(sizeof(struct tss) <= sizeof(((struct cpu *)0)->tss), "struct cpu holds a TSS");
 
 struct descriptor_ptr {
 	uint16_t limit;
@@ -38,17 +38,19 @@ static void tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
 	slot[1] = base >> 32;
 }
 
-void gdt_init(void)
+void gdt_load(struct cpu *c)
 {
-	struct descriptor_ptr p = { sizeof(gdt) - 1, (uint64_t)gdt };
+	struct tss *tss = (struct tss *)c->tss;
+	uint64_t *gdt = c->gdt;
+	struct descriptor_ptr p = { sizeof(c->gdt) - 1, (uint64_t)gdt };
 
 	for (int i = 0; i < 3; i++)
-		tss.ist[i] = (uint64_t)(ist_stacks[i] + sizeof(ist_stacks[i]));
-	tss.iomap_base = sizeof(tss);
+		tss->ist[i] = (uint64_t)(ist_stacks[c->id][i] + sizeof(ist_stacks[c->id][i]));
+	tss->iomap_base = sizeof(*tss);
 	gdt[0] = 0;
 	gdt[1] = 0x00AF9A000000FFFFull;   /* code: present, ring 0, long mode */
 	gdt[2] = 0x00CF92000000FFFFull;   /* data: present, writable */
-	tss_descriptor(&gdt[3], (uint64_t)&tss, sizeof(tss) - 1);
+	tss_descriptor(&gdt[3], (uint64_t)tss, sizeof(*tss) - 1);
 
 	__asm__ volatile(
 		"lgdt %0\n\t"

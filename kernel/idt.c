@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include "trap.h"
 #include "cpu.h"
+#include "percpu.h"
+#include "apic.h"
 
 struct gate {
 	uint16_t off_lo, sel;
@@ -16,7 +18,7 @@ struct gate {
 } __attribute__((packed));
 
 extern const uint64_t trap_entries[32];
-extern char irq_com1[];
+extern char irq_com1[], trap_entry_240[], trap_entry_241[], trap_entry_255[];
 static struct gate idt[256];
 
 static void set_gate(int vec, uint64_t handler, int ist)
@@ -30,8 +32,8 @@ static void set_gate(int vec, uint64_t handler, int ist)
 
 /*
  * The legacy 8259 pair, remapped past the exception vectors (IRQ n ->
- * vector 0x20 + n) with every line masked but IRQ4, COM1's.  Nothing else
- * may interrupt: the kernel is single-threaded and keeps IF clear.
+ * vector 0x20 + n) with every line masked but IRQ4, COM1's (on the boot
+ * CPU).  The local APICs bring the IPIs (smp.c).
  */
 static void pic_init(void)
 {
@@ -47,14 +49,26 @@ static void pic_init(void)
 
 void idt_init(void)
 {
-	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) p = {
-		sizeof(idt) - 1, (uint64_t)idt };
-
 	for (int v = 0; v < 32; v++)
 		set_gate(v, trap_entries[v], v == VEC_NMI ? 2 : v == VEC_DF ? 1 : v == VEC_MC ? 3 : 0);
 	set_gate(0x24, (uint64_t)irq_com1, 0);
-	__asm__ volatile("lidt %0" :: "m"(p));
+	set_gate(IPI_WAKE, (uint64_t)trap_entry_240, 0);
+	set_gate(IPI_SHOOTDOWN, (uint64_t)trap_entry_241, 0);
+	set_gate(APIC_SPURIOUS, (uint64_t)trap_entry_255, 0);
 	pic_init();
+}
+
+/* Each CPU loads a copy of its own (percpu.h). */
+void idt_load(struct cpu *c)
+{
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) p = {
+		sizeof(idt) - 1, (uint64_t)c->idt };
+	const uint8_t *from = (const uint8_t *)idt;
+
+	_Static_assert(sizeof(idt) == sizeof(c->idt), "struct cpu holds an IDT");
+	for (unsigned i = 0; i < sizeof(idt); i++)
+		c->idt[i] = from[i];
+	__asm__ volatile("lidt %0" :: "m"(p));
 }
 
 const char *trap_name(uint64_t v)

@@ -1,6 +1,8 @@
 #include <stdarg.h>
 #include "ktest.h"
 #include "console.h"
+#include "smp.h"
+#include "boot.h"
 #include "hostmem/format.h"
 
 extern const struct ktest __ktests_start[], __ktests_end[];
@@ -10,7 +12,8 @@ void ktest_fail(struct ktest_run *t, const char *file, int line, const char *fmt
 	va_list ap;
 	size_t n;
 
-	if (t->failed++)   /* the first failure is the reason; later ones add nothing */
+	/* The first failure is the reason; later ones (on any CPU) add nothing. */
+	if (__atomic_fetch_add(&t->failed, 1, __ATOMIC_ACQ_REL))
 		return;
 	n = hm_snprintf(t->reason, sizeof(t->reason), "%s:%d: ", file, line);
 	if (n >= sizeof(t->reason))
@@ -32,9 +35,14 @@ static int run_test(int index, const struct ktest *test)
 	struct { const struct ktest *test; struct ktest_run *run; } a = { test, &run };
 	struct fault_info fi;
 
+	unsigned cpu;
+
 	if (try_call(run_one, &a, &fi))
 		ktest_fail(&run, "fault", 0, "unexpected exception 0x%08x vector %u at rip %p addr %p",
 		           fi.code, fi.vector, (void *)fi.rip, (void *)fi.addr);
+	if ((fi.code = smp_take_fault(&fi.rip, &fi.addr, &cpu)) != 0)
+		ktest_fail(&run, "fault", 0, "unexpected exception 0x%08x on cpu %u at rip %p addr %p",
+		           fi.code, cpu, (void *)fi.rip, (void *)fi.addr);
 	if (run.failed)
 		kprintf("not ok %d %s # %s\n", index, test->name, run.reason);
 	else
@@ -47,8 +55,14 @@ int ktest_run_all(void)
 	int n = (int)(__ktests_end - __ktests_start), failed = 0;
 
 	kprintf("KTAP version 1\n1..%d\n", n);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		uint64_t t0 = uptime_ms(), ms;
+
 		failed += run_test(i + 1, &__ktests_start[i]);
+		ms = uptime_ms() - t0;
+		if (ms >= 1000)   /* a KTAP diagnostic line: where the time goes */
+			kprintf("# %s took %llu ms\n", __ktests_start[i].name, (unsigned long long)ms);
+	}
 	kprintf("%d passed, %d failed\n", n - failed, failed);
 	return failed;
 }

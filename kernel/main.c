@@ -17,6 +17,8 @@
 #include "demo.h"
 #include "bench.h"
 #include "shell.h"
+#include "smp.h"
+#include "trap.h"
 
 const struct bootinfo *boot_info;
 struct memmap_summary boot_mem;
@@ -85,18 +87,25 @@ static void check_bootinfo(const struct bootinfo *bi)
 		      (unsigned long long)BOOTINFO_MAGIC, BOOTINFO_VERSION, sizeof(*bi));
 }
 
-/* CR0.WP makes read-only pages read-only for ring 0 too; EFER.NXE gives the
- * NX bit meaning; PAT entry 1 becomes write-combining for PAGE_WRITECOMBINE. */
+/* What every CPU sets for itself (smp.c calls it on the others): CR0.WP
+ * makes read-only pages read-only for ring 0 too; EFER.NXE gives the NX bit
+ * meaning; PAT entry 1 becomes write-combining for PAGE_WRITECOMBINE. */
+void cpu_setup(void)
+{
+	write_cr0(read_cr0() | CR0_WP);
+	write_cr4(read_cr4() & ~(CR4_SMEP | CR4_SMAP));
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	wrmsr(MSR_PAT, (rdmsr(MSR_PAT) & ~0xFF00ull) | (0x01ull << 8));
+}
+
+/* The boot CPU's setup, and the lower half emptied for hostmem. */
 static void cpu_init(void)
 {
 	uint64_t *pml4 = phys_to_virt(read_cr3() & ~0xFFFull);
 
 	for (int i = 0; i < 256; i++)
 		pml4[i] = 0;
-	write_cr0(read_cr0() | CR0_WP);
-	write_cr4(read_cr4() & ~(CR4_SMEP | CR4_SMAP));
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
-	wrmsr(MSR_PAT, (rdmsr(MSR_PAT) & ~0xFF00ull) | (0x01ull << 8));
+	cpu_setup();
 	flush_tlb();
 }
 
@@ -140,8 +149,8 @@ void kmain(const struct bootinfo *bi)
 	int testing;
 
 	serial_init();
-	gdt_init();
 	idt_init();
+	smp_init_boot_cpu();
 	check_bootinfo(bi);
 	boot_info = bi;
 	kprintf("\nhostmem kernel: boot info v%u, cmdline \"%s\"\n", bi->version, bi->cmdline);
@@ -149,6 +158,7 @@ void kmain(const struct bootinfo *bi)
 	memory_report();
 	kprintf("boot: kernel running %llu ms after loader entry (TSC %llu MHz)\n",
 	        (unsigned long long)uptime_ms(), (unsigned long long)(bi->tsc_hz / 1000000));
+	smp_start_others();
 	testing = cmdline_get("mode", mode, sizeof(mode)) && streq_n(mode, "test", 5);
 	memory_init(testing);
 	crash_if_asked();

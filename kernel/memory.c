@@ -1,10 +1,16 @@
 /*
  * The kernel as hostmem's platform.  Physical memory is reached through the
- * loader's direct map; TLB invalidation is invlpg or a CR3 reload; the lock
- * is a flag, because the kernel runs on one CPU with interrupts off, so the
- * only way to re-enter hostmem is a page fault taken while hostmem itself
- * touches managed memory, which would be a bug: it panics instead of
- * deadlocking.
+ * loader's direct map; a TLB gather ends in one shootdown on every CPU
+ * (smp.c); the lock is a ticket spinlock shared by all CPUs.
+ *
+ * The lock: take a ticket (atomic fetch-add on next), wait until serving
+ * reaches it.  Tickets make it fair (FIFO), so no CPU starves under
+ * contention.  The wait pauses and applies pending shootdowns (cpu_relax:
+ * a CPU waiting here may be inside a page fault with interrupts off, and
+ * the holder may be waiting for its acknowledgement), and panics after
+ * 10 s.  A CPU asking for the lock it holds (hostmem touching managed
+ * memory under its own lock: a bug) panics instead of deadlocking; owner is
+ * written only by the holder.
  *
  * Caller memory (out-parameters) is copied inside a recovery point
  * (recover.c), so a caller pointer that faults makes the method fail with
@@ -16,15 +22,17 @@
 #include "cpu.h"
 #include "panic.h"
 #include "recover.h"
+#include "percpu.h"
+#include "smp.h"
 #include "hostmem/embed.h"
 
 static IHostMemoryManager *manager;
-static int locked;
+static struct { uint32_t next, serving; int owner; } lock = { 0, 0, -1 };
 static uint8_t storage[4096] __attribute__((aligned(64)));
 static struct phys_range ranges[MAX_USABLE_RANGES];
 
 static void k_flush_page(void *ctx, uint64_t va) { invlpg(va); }
-static void k_flush_all(void *ctx) { flush_tlb(); }
+static void k_shootdown(void *ctx, const uint64_t *va, unsigned n) { smp_shootdown(va, n); }
 static void k_log(void *ctx, const char *line) { kprintf("hostmem: %s\n", line); }
 
 #define CACHE_LINE 64
@@ -61,11 +69,26 @@ static void k_cache_flush(void *ctx, uint64_t pa, size_t n)
 
 static void k_lock(void *ctx)
 {
-	if (locked++)
-		panic("hostmem re-entered while it holds its lock");
+	int me = (int)smp_cpu_id();
+	uint32_t ticket;
+	uint64_t deadline;
+
+	if (__atomic_load_n(&lock.owner, __ATOMIC_RELAXED) == me)
+		panic("hostmem re-entered on cpu %d while it holds its lock", me);
+	ticket = __atomic_fetch_add(&lock.next, 1, __ATOMIC_RELAXED);
+	deadline = smp_deadline(10000);
+	while (__atomic_load_n(&lock.serving, __ATOMIC_ACQUIRE) != ticket) {
+		cpu_relax();
+		smp_check_deadline(deadline, "hostmem's lock: not granted within 10 s");
+	}
+	__atomic_store_n(&lock.owner, me, __ATOMIC_RELAXED);
 }
 
-static void k_unlock(void *ctx) { locked--; }
+static void k_unlock(void *ctx)
+{
+	__atomic_store_n(&lock.owner, -1, __ATOMIC_RELAXED);
+	__atomic_store_n(&lock.serving, lock.serving + 1, __ATOMIC_RELEASE);
+}
 
 __attribute__((noreturn)) static void k_panic(void *ctx, const char *why)
 {
@@ -74,7 +97,7 @@ __attribute__((noreturn)) static void k_panic(void *ctx, const char *why)
 
 static const struct hm_platform platform = {
 	.phys_base = (uint8_t *)DIRECT_MAP_BASE,
-	.tlb_flush_page = k_flush_page, .tlb_flush_all = k_flush_all,
+	.tlb_shootdown = k_shootdown, .tlb_flush_page = k_flush_page,
 	.lock = k_lock, .unlock = k_unlock, .copy_in = k_copy, .copy_out = k_copy,
 	.cache_flush = k_cache_flush, .log = k_log, .panic = k_panic,
 };

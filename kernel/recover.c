@@ -1,13 +1,16 @@
 /*
  * Recovery points live on the stack of the try_call that made them and are
- * chained innermost first.  context.S saves and restores the registers; this
- * file keeps the chain and turns a trap into a return value.
+ * chained innermost first, one chain per CPU (percpu.h: only the CPU itself
+ * touches it).  context.S saves and restores the registers and the
+ * interrupt flag; this file keeps the chain and turns a trap into a return
+ * value.
  */
 #include "recover.h"
 #include "panic.h"
+#include "percpu.h"
 
 struct recover_point {
-	uint64_t regs[8];              /* context.S fills these: keep first */
+	uint64_t regs[9];              /* context.S fills these: keep first */
 	struct recover_point *prev;
 	struct fault_info info;
 };
@@ -15,18 +18,16 @@ struct recover_point {
 int recover_save(struct recover_point *rp) __attribute__((returns_twice));
 void recover_jump(struct recover_point *rp, int value) __attribute__((noreturn));
 
-static struct recover_point *innermost;
-
 uint32_t try_call(void (*fn)(void *), void *arg, struct fault_info *info)
 {
-	struct recover_point rp = { .prev = innermost };
+	struct recover_point rp = { .prev = this_cpu()->innermost };
 
 	if (recover_save(&rp) == 0) {
-		innermost = &rp;
+		this_cpu()->innermost = &rp;
 		fn(arg);
 	}
 	/* Second return: raise_exception already unlinked us. */
-	innermost = rp.prev;
+	this_cpu()->innermost = rp.prev;
 	if (info)
 		*info = rp.info;
 	return rp.info.code;
@@ -34,7 +35,7 @@ uint32_t try_call(void (*fn)(void *), void *arg, struct fault_info *info)
 
 void raise_exception(struct trapframe *tf, uint32_t code, uint64_t addr)
 {
-	struct recover_point *rp = innermost;
+	struct recover_point *rp = this_cpu()->innermost;
 
 	if (!rp)
 		panic_trap(tf, code, addr);
@@ -42,7 +43,7 @@ void raise_exception(struct trapframe *tf, uint32_t code, uint64_t addr)
 		.code = code, .vector = (uint32_t)tf->vector, .error = tf->error,
 		.addr = addr, .rip = tf->rip,
 	};
-	innermost = rp->prev;
+	this_cpu()->innermost = rp->prev;
 	recover_jump(rp, 1);
 }
 

@@ -1,9 +1,7 @@
 /*
  * COM1, a 16550 UART at I/O port 0x3F8: 115200 8N1, FIFOs on.  Output is
- * polled.  Input waits asleep: the kernel runs with interrupts off except in
- * serial_getc, which enables them only around a hlt, and only IRQ4 (received
- * data) is unmasked at the PIC (idt.c), so a console waiting for a key costs
- * the host no CPU.  QEMU's -serial stdio connects it to the terminal, and the
+ * polled.  Input waits asleep in hlt: only IRQ4 (received data) is unmasked
+ * at the PIC (idt.c), so a console waiting for a key costs the host no CPU.  QEMU's -serial stdio connects it to the terminal, and the
  * test runner reads the self-test report from it.
  */
 #include "serial.h"
@@ -49,6 +47,6 @@ int serial_getc(void)
 	/* sti's one-instruction shadow makes "sti; hlt" atomic: a byte that
 	 * arrives after the poll still wakes the hlt. */
 	while ((c = serial_poll()) < 0)
-		__asm__ volatile("sti; hlt; cli");
+		__asm__ volatile("sti; hlt");
 	return c;
 }

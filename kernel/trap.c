@@ -47,5 +47,9 @@ void trap(struct trapframe *tf)
 		page_fault(tf);
 		return;
 	}
+	if (tf->vector >= 32) {
+		smp_interrupt(tf->vector);
+		return;
+	}
 	raise_exception(tf, exception_code(tf->vector), 0);
 }

@@ -23,8 +23,14 @@ enum {
 #define PF_RSVD  0x08   /* a reserved bit was set in a paging entry */
 #define PF_I     0x10   /* an instruction fetch */
 
-void gdt_init(void);
+struct cpu;
+/* This CPU's own GDT and TSS (IST stacks), and its copy of the IDT. */
+void gdt_load(struct cpu *c);
+void idt_load(struct cpu *c);
+/* Builds the IDT every CPU copies; once, on the boot CPU, first. */
 void idt_init(void);
+/* IPIs and the APIC's spurious vector (smp.c). */
+void smp_interrupt(uint64_t vector);
 const char *trap_name(uint64_t vector);
 
 /* Called by trap.S for every exception. */

@@ -48,6 +48,9 @@ VECTOR 28, 0
 VECTOR 29, 1
 VECTOR 30, 1
 VECTOR 31, 0
+VECTOR 240, 0		/* IPI_WAKE (apic.h) */
+VECTOR 241, 0		/* IPI_SHOOTDOWN */
+VECTOR 255, 0		/* the APIC's spurious vector */
 
 /*
  * COM1's interrupt (IRQ4, vector 0x24 after pic_init) only wakes the CPU

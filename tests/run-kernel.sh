@@ -15,7 +15,7 @@
 # timeout and reported with the last lines the kernel printed.  The serial
 # output is kept in build/serial-MODE.log.
 #
-# Environment: BUILD (build), RAM_MB (256), TIMEOUT seconds (120),
+# Environment: BUILD (build), RAM_MB (256), SMP CPUs (4, 1..8), TIMEOUT seconds (120),
 # DEBUG_MODE (test: what the kernel runs under `make debug`; or run),
 # KERNEL (build/kernel.elf), QUIET=1 to print only the verdict,
 # QEMU_EXTRA (more QEMU options, e.g. "-icount shift=0,sleep=off"),
@@ -23,6 +23,7 @@
 set -uo pipefail
 BUILD=${BUILD:-build}
 RAM_MB=${RAM_MB:-256}
+SMP=${SMP:-4}
 TIMEOUT=${TIMEOUT:-120}
 KERNEL=${KERNEL:-$BUILD/kernel.elf}
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
@@ -44,12 +45,12 @@ elif [ "$mode" = run ] && [ -t 0 ] && [ "${QUIET:-0}" != 1 ]; then
   console=tty
 fi
 [ -n "$console" ] && kmode=console
-cmdline="mode=$kmode ram=$RAM_MB $*"
+cmdline="mode=$kmode ram=$RAM_MB smp=$SMP $*"
 
 scripts/mkesp.sh "$img" "$BUILD/BOOTX64.EFI" "$KERNEL" "$cmdline" || exit 1
 cp "$OVMF_VARS" "$vars"
 
-qemu=(qemu-system-x86_64 -machine q35 -cpu max -m "${RAM_MB}M" -nodefaults
+qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$SMP" -m "${RAM_MB}M" -nodefaults
       -display none -serial stdio -no-reboot
       -drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE"
       -drive "if=pflash,format=raw,file=$vars"

@@ -38,7 +38,16 @@ struct hm_sim {
 #define CACHE_UNCACHED  0x2u   /* accessed uncached since the last cache_flush */
 
 static void sim_flush_page(void *ctx, uint64_t va) { mmu_flush_page(&((hm_sim *)ctx)->mmu, va); }
-static void sim_flush_all(void *ctx) { mmu_flush_all(&((hm_sim *)ctx)->mmu); }
+
+static void sim_shootdown(void *ctx, const uint64_t *va, unsigned n)
+{
+	struct mmu *m = &((hm_sim *)ctx)->mmu;
+
+	if (n == 0)
+		mmu_flush_all(m);
+	for (unsigned i = 0; i < n; i++)
+		mmu_flush_page(m, va[i]);
+}
 static void sim_lock(void *ctx) { pthread_mutex_lock(&((hm_sim *)ctx)->lock); }
 static void sim_unlock(void *ctx) { pthread_mutex_unlock(&((hm_sim *)ctx)->lock); }
 static void sim_log(void *ctx, const char *line) { fprintf(stderr, "hostmem: %s\n", line); }
@@ -92,8 +101,8 @@ static HRESULT sim_start(hm_sim *sim, unsigned flags)
 	HRESULT hr;
 
 	sim->plat = (struct hm_platform){
-		.phys_base = sim->ram, .tlb_flush_page = sim_flush_page,
-		.tlb_flush_all = sim_flush_all, .lock = sim_lock, .unlock = sim_unlock,
+		.phys_base = sim->ram, .tlb_shootdown = sim_shootdown,
+		.tlb_flush_page = sim_flush_page, .lock = sim_lock, .unlock = sim_unlock,
 		.copy_in = sim_copy, .copy_out = sim_copy, .cache_flush = sim_cache_flush,
 		.log = sim_log, .panic = sim_panic, .ctx = sim,
 	};

@@ -59,7 +59,7 @@ run_host() {
 
 run_kernel() {
   echo "bench: kernel: mode=bench under QEMU -icount"
-  if ! QUIET=1 TAG=bench TIMEOUT=${TIMEOUT:-180} QEMU_EXTRA="-icount shift=7,sleep=off" \
+  if ! SMP=1 QUIET=1 TAG=bench TIMEOUT=${TIMEOUT:-180} QEMU_EXTRA="-icount shift=7,sleep=off" \
        tests/run-kernel.sh bench; then
     grep -a '^bench: FAILED' "$BUILD/serial-bench.log" | tr -d '\r'
     exit 1

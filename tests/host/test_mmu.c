@@ -321,7 +321,7 @@ static void test_flush_all_drops_every_entry(void **state)
 	assert_int_equal(go(f, USER_VA + 0x1000, MMU_READ), 0);
 	*entry(f, USER_VA, 1, UPPER) = 0;
 	*entry(f, USER_VA + 0x1000, 1, UPPER) = 0;
-	f->ram->plat.tlb_flush_all(f->ram->plat.ctx);
+	f->ram->plat.tlb_shootdown(f->ram->plat.ctx, 0, 0);
 	assert_int_equal(go(f, USER_VA, MMU_READ), MMU_PF | PF_U);
 	assert_int_equal(go(f, USER_VA + 0x1000, MMU_READ), MMU_PF | PF_U);
 }

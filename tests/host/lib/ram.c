@@ -40,6 +40,14 @@ static void ram_unlock(void *ctx)
 	((struct ram *)ctx)->locks--;
 }
 
+static void ram_tlb_shootdown(void *ctx, const uint64_t *va, unsigned n)
+{
+	if (n == 0)
+		ram_tlb_flush_all(ctx);
+	for (unsigned i = 0; i < n; i++)
+		ram_tlb_flush_page(ctx, va[i]);
+}
+
 static bool ram_copy(void *ctx, void *dst, const void *src, size_t n)
 {
 	memcpy(dst, src, n);
@@ -91,8 +99,8 @@ struct ram *ram_new(size_t bytes)
 	r->echo_log = getenv("RAM_ECHO_LOG") != NULL;
 	r->plat = (struct hm_platform){
 		.phys_base = r->mem,
+		.tlb_shootdown = ram_tlb_shootdown,
 		.tlb_flush_page = ram_tlb_flush_page,
-		.tlb_flush_all = ram_tlb_flush_all,
 		.lock = ram_lock,
 		.unlock = ram_unlock,
 		.copy_in = ram_copy,

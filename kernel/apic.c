@@ -1,0 +1,153 @@
+/*
+ * The local APIC and the MADT.  Registers are 32 bits at 16-byte strides;
+ * an IPI is the high half of the ICR (destination) then the low half (what
+ * to send), after which the delivery-status bit says when the APIC took it.
+ */
+#include "apic.h"
+#include "boot.h"
+#include "cpu.h"
+#include "panic.h"
+#include "smp.h"
+
+#define APIC_PHYS    0xFEE00000ull
+#define REG_ID       0x020
+#define REG_EOI      0x0B0
+#define REG_SVR      0x0F0
+#define REG_ICR_LO   0x300
+#define REG_ICR_HI   0x310
+#define ICR_PENDING  (1u << 12)
+#define ICR_INIT     0x00004500u   /* INIT, level assert */
+#define ICR_STARTUP  0x00004600u
+#define ICR_OTHERS   0x000C0000u   /* shorthand: all excluding self */
+
+static volatile uint32_t *apic;
+
+/* A PD for the 1 GiB holding the APIC, when the direct map has none there. */
+static uint64_t apic_pd[512] __attribute__((aligned(4096)));
+
+static uint64_t kernel_virt_to_phys(const void *p)
+{
+	return boot_info->kernel_phys_start + ((uint64_t)p - 0xFFFFFFFF80000000ull);
+}
+
+/* The 2 MiB holding the APIC, at DIRECT_MAP_BASE + its address, uncached
+ * (PCD|PWT), not executable. */
+void apic_init(void)
+{
+	uint64_t va = DIRECT_MAP_BASE + APIC_PHYS;
+	uint64_t *pml4 = phys_to_virt(read_cr3() & ~0xFFFull), *pdpt, *pd;
+	uint64_t e = pml4[(va >> 39) & 511];
+
+	if (!(e & 1))
+		panic("apic: the direct map's PML4 entry is missing");
+	pdpt = phys_to_virt(e & 0x000FFFFFFFFFF000ull);
+	if (!(pdpt[(va >> 30) & 511] & 1))
+		pdpt[(va >> 30) & 511] = kernel_virt_to_phys(apic_pd) | 0x3;
+	pd = phys_to_virt(pdpt[(va >> 30) & 511] & 0x000FFFFFFFFFF000ull);
+	pd[(va >> 21) & 511] = (APIC_PHYS & ~0x1FFFFFull) | 0x9B | (1ull << 63); /* P RW PWT PCD PS */
+	invlpg(va);
+	apic = (volatile uint32_t *)va;
+}
+
+static uint32_t rd(uint32_t reg) { return apic[reg / 4]; }
+static void wr(uint32_t reg, uint32_t v) { apic[reg / 4] = v; }
+
+void apic_enable(void) { wr(REG_SVR, 0x100 | APIC_SPURIOUS); }
+uint32_t apic_id(void) { return rd(REG_ID) >> 24; }
+void apic_eoi(void) { wr(REG_EOI, 0); }
+
+static void icr(uint32_t hi, uint32_t lo)
+{
+	uint64_t deadline = smp_deadline(100);
+
+	wr(REG_ICR_HI, hi);
+	wr(REG_ICR_LO, lo);
+	while (rd(REG_ICR_LO) & ICR_PENDING) {
+		__asm__ volatile("pause");
+		smp_check_deadline(deadline, "apic: an IPI was not delivered within 100 ms");
+	}
+}
+
+void apic_send_all_others(uint8_t vector) { icr(0, ICR_OTHERS | vector); }
+void apic_send(uint32_t id, uint8_t vector) { icr(id << 24, vector); }
+
+static void delay_us(uint64_t us)
+{
+	uint64_t end = rdtsc() + boot_info->tsc_hz / 1000000 * us;
+
+	while (rdtsc() < end)
+		__asm__ volatile("pause");
+}
+
+/* The universal start-up algorithm: INIT, 10 ms, STARTUP, 200 us, STARTUP. */
+void apic_start_cpu(uint32_t id, uint8_t page)
+{
+	icr(id << 24, ICR_INIT);
+	delay_us(10000);
+	icr(id << 24, ICR_STARTUP | page);
+	delay_us(200);
+	icr(id << 24, ICR_STARTUP | page);
+}
+
+/* ------------------------------------------------------------ ACPI */
+
+struct sdt {
+	char sig[4];
+	uint32_t len;
+	uint8_t rev, sum;
+	char oem[6], table[8];
+	uint32_t oem_rev, creator, creator_rev;
+} __attribute__((packed));
+
+static const void *acpi_at(uint64_t pa, uint64_t len)
+{
+	if (pa == 0 || pa + len > boot_info->direct_map_size)
+		return 0;
+	return phys_to_virt(pa);
+}
+
+static bool sig_is(const char *s, const char *want)
+{
+	return s[0] == want[0] && s[1] == want[1] && s[2] == want[2] && s[3] == want[3];
+}
+
+/* The MADT from the RSDP's XSDT, or NULL. */
+static const struct sdt *find_madt(void)
+{
+	const uint8_t *rsdp = acpi_at(boot_info->rsdp_phys, 36);
+	const struct sdt *xsdt;
+	uint64_t xa;
+
+	if (!rsdp || rsdp[15] < 2)
+		return 0;
+	xa = *(const uint64_t *)(rsdp + 24);
+	xsdt = acpi_at(xa, sizeof(*xsdt));
+	if (!xsdt || !sig_is(xsdt->sig, "XSDT") || !acpi_at(xa, xsdt->len))
+		return 0;
+	for (uint32_t off = sizeof(*xsdt); off + 8 <= xsdt->len; off += 8) {
+		uint64_t ta = *(const uint64_t *)((const uint8_t *)xsdt + off);
+		const struct sdt *t = acpi_at(ta, sizeof(*t));
+
+		if (t && sig_is(t->sig, "APIC") && acpi_at(ta, t->len))
+			return t;
+	}
+	return 0;
+}
+
+unsigned acpi_cpu_ids(uint32_t *ids, unsigned max)
+{
+	const struct sdt *madt = find_madt();
+	const uint8_t *p, *end;
+	unsigned n = 0;
+
+	if (!madt)
+		return 0;
+	p = (const uint8_t *)madt + sizeof(*madt) + 8;   /* APIC address, flags */
+	end = (const uint8_t *)madt + madt->len;
+	for (; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1]) {
+		/* Type 0: processor local APIC; flags bit 0 enabled, bit 1 online-capable. */
+		if (p[0] == 0 && p[1] >= 8 && (*(const uint32_t *)(p + 4) & 3) && n < max)
+			ids[n++] = p[3];
+	}
+	return n;
+}

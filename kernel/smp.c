@@ -1,0 +1,363 @@
+/*
+ * smp.c - many CPUs: bring-up, the idle loop, work on every CPU, and the TLB
+ * shootdown hostmem's TLB gather ends with.
+ *
+ * Theory
+ * ------
+ * 1. Bring-up.  The loader kept BOOTINFO_AP_PAGES pages below 1 MiB (a
+ *    STARTUP IPI names a page there).  The ACPI MADT lists the CPUs by APIC
+ *    id.  For each other CPU, in turn: fill the trampoline's data (its
+ *    stack, its struct cpu), INIT-STARTUP-STARTUP, and wait up to a second
+ *    for it to mark itself online.  One that does not is reported by APIC id
+ *    and left alone; the others go on.  Every CPU gets its own GDT, TSS, IST
+ *    stacks, IDT copy and per-CPU block (percpu.h), and idles in hlt.
+ *
+ * 2. Interrupts.  CPUs run with interrupts on, except inside exception
+ *    handlers (interrupt gates), where they are off: a page fault that
+ *    spins on hostmem's lock cannot take an IPI.  So every wait loop calls
+ *    cpu_relax(), which pauses (under multi-threaded TCG an unpaused spin
+ *    starves the other vCPUs) and applies a pending shootdown itself.  Every
+ *    wait is bounded (smp_deadline) and panics with what it waited for.
+ *
+ * 3. Shootdown.  Only hostmem starts one, under its lock, so there is one
+ *    at a time: the batch (up to TLB_GATHER_MAX addresses, or "all") is
+ *    published with a new generation number (release), IPI_SHOOTDOWN goes
+ *    to every other CPU, each applies the batch and stores the generation
+ *    in its shoot_seen (release), and the initiator waits until every
+ *    online CPU's shoot_seen has reached it (acquire).  Only then does
+ *    hostmem free the frames and tables the batch stood for (tlb.c).  A CPU
+ *    that has already applied the generation (by polling) ignores the IPI.
+ *    Idle CPUs are left out (lazy TLB): a CPU going idle clears its active
+ *    flag, and one leaving idle sets it (seq_cst) and only then reloads CR3,
+ *    before it touches the lower half.  The initiator reads the flags after
+ *    writing the PTEs (seq_cst): a CPU it did not see active flushes after
+ *    the PTEs changed, so it cannot hold a stale translation.  An idle CPU
+ *    touches only the kernel's upper half, which hostmem never changes.  So
+ *    a shootdown with the other CPUs idle costs no IPI at all.
+ *
+ * 4. Work.  smp_run_all publishes (fn, arg) with a new generation, sends
+ *    IPI_WAKE, runs fn on the caller and waits for every online CPU to
+ *    finish.  Each CPU runs fn inside a recovery point, so an unexpected
+ *    fault ends fn on that CPU only and is kept for smp_take_fault.
+ *
+ * Shared state and what protects it: cpus[i].online, shoot_seen and
+ * work_seen are written by CPU i only, read by others with atomics; batch
+ * and shoot_gen by the initiator holding hostmem's lock; work by the boot
+ * CPU, published through work_gen; done and the fault record by atomics.
+ */
+#include "smp.h"
+#include "percpu.h"
+#include "apic.h"
+#include "boot.h"
+#include "console.h"
+#include "cpu.h"
+#include "panic.h"
+#include "recover.h"
+#include "trap.h"
+
+#define AP_STACK   (64 * 1024)
+#define MAX_BATCH  32
+
+struct cpu cpus[MAX_CPUS];
+static uint8_t ap_stacks[MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
+static unsigned ncpus = 1;
+
+static struct {
+	uint64_t va[MAX_BATCH];
+	unsigned n;                      /* 0: flush everything */
+} batch;
+static uint64_t shoot_gen;
+
+static struct {
+	void (*fn)(void *arg, unsigned cpu);
+	void *arg;
+} work;
+static uint64_t work_gen;
+static unsigned work_done;
+static struct { uint32_t code; unsigned cpu; uint64_t rip, addr; } fault;
+
+/* ------------------------------------------------------------ small things */
+
+unsigned smp_cpu_count(void) { return __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE); }
+unsigned smp_cpu_id(void) { return this_cpu()->id; }
+
+void percpu_set(struct cpu *c)
+{
+	c->self = c;
+	wrmsr(0xC0000101u, (uint64_t)c);     /* IA32_GS_BASE */
+}
+
+uint64_t smp_deadline(uint64_t ms)
+{
+	return rdtsc() + boot_info->tsc_hz / 1000 * ms;
+}
+
+void smp_check_deadline(uint64_t deadline, const char *what)
+{
+	if (rdtsc() > deadline)
+		panic("cpu %u: %s", this_cpu()->id, what);
+}
+
+/* Applies the published batch if this CPU has not yet. */
+static void shootdown_apply(void)
+{
+	struct cpu *c = this_cpu();
+	uint64_t gen = __atomic_load_n(&shoot_gen, __ATOMIC_ACQUIRE);
+
+	if (c->shoot_seen == gen)
+		return;
+	if (batch.n == 0)
+		flush_tlb();
+	for (unsigned i = 0; i < batch.n; i++)
+		invlpg(batch.va[i]);
+	__atomic_store_n(&c->shoot_seen, gen, __ATOMIC_RELEASE);
+}
+
+void cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+	if (this_cpu()->online)
+		shootdown_apply();
+}
+
+/* ------------------------------------------------------------ shootdown */
+
+static void wait_for_acks(uint64_t gen, unsigned mask)
+{
+	uint64_t deadline = smp_deadline(2000);
+
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		while (__atomic_load_n(&cpus[i].shoot_seen, __ATOMIC_ACQUIRE) != gen) {
+			__asm__ volatile("pause" ::: "memory");
+			if (rdtsc() > deadline)
+				panic("tlb shootdown: cpu %u (APIC id %u) did not acknowledge "
+				      "generation %llu within 2 s", i, cpus[i].apic_id,
+				      (unsigned long long)gen);
+		}
+	}
+}
+
+void smp_shootdown(const uint64_t *va, unsigned n)
+{
+	unsigned mask = 0, me = this_cpu()->id;
+	uint64_t gen;
+
+	if (n > MAX_BATCH)
+		n = 0;
+	batch.n = n;
+	for (unsigned i = 0; i < n; i++)
+		batch.va[i] = va[i];
+	gen = __atomic_add_fetch(&shoot_gen, 1, __ATOMIC_SEQ_CST);
+	shootdown_apply();                      /* this CPU, and its shoot_seen */
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		if (i == me || !__atomic_load_n(&cpus[i].active, __ATOMIC_SEQ_CST))
+			continue;
+		mask |= 1u << i;
+		apic_send(cpus[i].apic_id, IPI_SHOOTDOWN);
+	}
+	wait_for_acks(gen, mask);
+}
+
+/* ------------------------------------------------------------ interrupts */
+
+/* IPIs and the spurious vector (trap.c). */
+void smp_interrupt(uint64_t vector)
+{
+	if (vector == APIC_SPURIOUS)
+		return;
+	if (vector == IPI_SHOOTDOWN)
+		shootdown_apply();
+	apic_eoi();
+}
+
+/* ------------------------------------------------------------ work */
+
+struct work_call { void (*fn)(void *, unsigned); void *arg; };
+
+static void work_trampoline(void *p)
+{
+	struct work_call *w = p;
+
+	w->fn(w->arg, this_cpu()->id);
+}
+
+static void work_run(void)
+{
+	struct work_call w = { work.fn, work.arg };
+	struct fault_info fi;
+	uint32_t code = try_call(work_trampoline, &w, &fi);
+	uint32_t none = 0;
+
+	if (code && __atomic_compare_exchange_n(&fault.code, &none, code, false,
+	                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		fault.cpu = this_cpu()->id;
+		fault.rip = fi.rip;
+		fault.addr = fi.addr;
+	}
+	__atomic_add_fetch(&work_done, 1, __ATOMIC_RELEASE);
+}
+
+void smp_run_all(void (*fn)(void *arg, unsigned cpu), void *arg)
+{
+	unsigned n = smp_cpu_count();
+	uint64_t deadline;
+
+	work.fn = fn;
+	work.arg = arg;
+	__atomic_store_n(&work_done, 0, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&work_gen, 1, __ATOMIC_RELEASE);
+	if (n > 1)
+		apic_send_all_others(IPI_WAKE);
+	this_cpu()->work_seen = work_gen;
+	work_run();
+	deadline = smp_deadline(60000);
+	while (__atomic_load_n(&work_done, __ATOMIC_ACQUIRE) < n) {
+		cpu_relax();
+		smp_check_deadline(deadline, "smp_run_all: the other CPUs did not finish within 60 s");
+	}
+}
+
+uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu)
+{
+	uint32_t code = __atomic_exchange_n(&fault.code, 0, __ATOMIC_ACQ_REL);
+
+	*rip = fault.rip;
+	*addr = fault.addr;
+	*cpu = fault.cpu;
+	return code;
+}
+
+/* The idle loop: run new work, else sleep until an interrupt.  sti;hlt
+ * has no window: an IPI arriving after the check wakes the hlt. */
+static void __attribute__((noreturn)) idle(void)
+{
+	struct cpu *c = this_cpu();
+
+	for (;;) {
+		__asm__ volatile("cli" ::: "memory");
+		__atomic_store_n(&c->active, false, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&work_gen, __ATOMIC_ACQUIRE) != c->work_seen) {
+			c->work_seen = work_gen;
+			__atomic_store_n(&c->active, true, __ATOMIC_SEQ_CST);
+			flush_tlb();                     /* theory 3: lazy TLB */
+			__asm__ volatile("sti" ::: "memory");
+			work_run();
+			continue;
+		}
+		__asm__ volatile("sti; hlt" ::: "memory");
+	}
+}
+
+/* ------------------------------------------------------------ bring-up */
+
+void smp_init_boot_cpu(void)
+{
+	cpus[0].id = 0;
+	gdt_load(&cpus[0]);              /* loading %gs clears its base: first */
+	percpu_set(&cpus[0]);
+	idt_load(&cpus[0]);
+}
+
+/* The CPU's setup that every CPU repeats (main.c does the boot CPU's). */
+void cpu_setup(void);
+
+void ap_main(struct cpu *c)
+{
+	gdt_load(c);
+	percpu_set(c);
+	idt_load(c);
+	cpu_setup();
+	apic_enable();
+	c->shoot_seen = __atomic_load_n(&shoot_gen, __ATOMIC_ACQUIRE);
+	c->work_seen = __atomic_load_n(&work_gen, __ATOMIC_ACQUIRE);
+	flush_tlb();
+	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	idle();
+}
+
+extern const char tramp_start[], tramp_end[], tramp_pm32[], tramp_gdt[];
+extern char tramp_gdtr[], tramp_pm[], tramp_stack[], tramp_cpu[], tramp_cr3[], tramp_entry[];
+extern char ap_entry[];
+
+/* A trampoline field's address in the low copy. */
+static void *tramp_field(uint64_t base, const char *field)
+{
+	return (uint8_t *)phys_to_virt(base) + (field - tramp_start);
+}
+
+/* The code, and page tables: the kernel's upper half plus the first 2 MiB
+ * identity-mapped (executable), all below 4 GiB for the 32-bit CR3 load. */
+static void tramp_install(uint64_t base)
+{
+	uint64_t *pml4 = phys_to_virt(base + 0x1000), *pdpt = phys_to_virt(base + 0x2000);
+	uint64_t *pd = phys_to_virt(base + 0x3000), *kpml4 = phys_to_virt(read_cr3() & ~0xFFFull);
+	uint8_t *dst = phys_to_virt(base);
+
+	for (const char *p = tramp_start; p < tramp_end; p++)
+		dst[p - tramp_start] = (uint8_t)*p;
+	for (int i = 0; i < 512; i++) {
+		pml4[i] = i >= 256 ? kpml4[i] : 0;
+		pdpt[i] = pd[i] = 0;
+	}
+	pml4[0] = (base + 0x2000) | 3;
+	pdpt[0] = (base + 0x3000) | 3;
+	pd[0] = 0x83;                        /* 2 MiB at 0: P RW PS */
+	*(uint32_t *)((uint8_t *)tramp_field(base, tramp_gdtr) + 2) = (uint32_t)(base + (tramp_gdt - tramp_start));
+	*(uint32_t *)tramp_field(base, tramp_pm) = (uint32_t)(base + (tramp_pm32 - tramp_start));
+	*(uint64_t *)tramp_field(base, tramp_cr3) = read_cr3();
+	*(uint64_t *)tramp_field(base, tramp_entry) = (uint64_t)ap_entry;
+}
+
+/* Starts one CPU as cpus[n]; true once it is online. */
+static bool start_cpu(uint64_t base, unsigned n, uint32_t apic)
+{
+	struct cpu *c = &cpus[n];
+	uint64_t deadline;
+
+	c->id = n;
+	c->apic_id = apic;
+	*(uint64_t *)tramp_field(base, tramp_stack) = (uint64_t)(ap_stacks[n] + AP_STACK);
+	*(uint64_t *)tramp_field(base, tramp_cpu) = (uint64_t)c;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	apic_start_cpu(apic, (uint8_t)(base >> 12));
+	deadline = smp_deadline(1000);
+	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+		__asm__ volatile("pause" ::: "memory");
+		if (rdtsc() > deadline)
+			return false;
+	}
+	return true;
+}
+
+void smp_start_others(void)
+{
+	uint64_t base = boot_info->ap_tramp_phys, t0 = uptime_ms();
+	uint32_t ids[MAX_CPUS * 2];
+	unsigned found, n = 1;
+
+	apic_init();
+	apic_enable();
+	cpus[0].apic_id = apic_id();
+	__atomic_store_n(&cpus[0].active, true, __ATOMIC_RELEASE);   /* never idle */
+	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
+	found = acpi_cpu_ids(ids, MAX_CPUS * 2);
+	if (base)
+		tramp_install(base);
+	for (unsigned i = 0; i < found && base; i++) {
+		if (ids[i] == cpus[0].apic_id)
+			continue;
+		if (n == MAX_CPUS) {
+			kprintf("cpu: APIC id %u not started: at most %d CPUs\n", ids[i], MAX_CPUS);
+			continue;
+		}
+		if (start_cpu(base, n, ids[i]))
+			__atomic_store_n(&ncpus, ++n, __ATOMIC_RELEASE);
+		else
+			kprintf("cpu: APIC id %u did not come up within 1 s; going on without it\n", ids[i]);
+	}
+	__asm__ volatile("sti" ::: "memory");
+	kprintf("cpus: %u online (%u in the MADT%s), bring-up %llu ms\n", n, found,
+	        base ? "" : ", no low pages for the trampoline", (unsigned long long)(uptime_ms() - t0));
+}

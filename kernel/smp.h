@@ -1,0 +1,35 @@
+/*
+ * Many CPUs: bring-up, the CPUs online, and running a function on all of
+ * them (tests).  The theory statement is at the top of smp.c.
+ */
+#ifndef KERNEL_SMP_H
+#define KERNEL_SMP_H
+
+#include <stdint.h>
+
+unsigned smp_cpu_count(void);   /* CPUs online */
+unsigned smp_cpu_id(void);      /* the calling CPU; 0 is the boot CPU */
+/* Runs fn(arg, cpu) on every online CPU at once, the caller's included, and returns
+   when all have returned. Fault recovery and KASSERT work inside fn on any CPU. */
+void smp_run_all(void (*fn)(void *arg, unsigned cpu), void *arg);
+
+/* Boot CPU: its per-CPU block, before anything can fault. */
+void smp_init_boot_cpu(void);
+/* Boot CPU: finds the other CPUs (ACPI MADT) and starts them; prints the
+ * "cpus: N online" line. */
+void smp_start_others(void);
+
+/* TLB shootdown (hostmem's platform, kernel/memory.c): va[0..n) on every
+ * online CPU, or everything when n == 0; returns once every CPU has done
+ * it.  The caller holds the lock that makes it the only initiator. */
+void smp_shootdown(const uint64_t *va, unsigned n);
+
+/* An unexpected fault in fn on some CPU during the last smp_run_all: its
+ * exception code (0 if none), for the test harness. */
+uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu);
+
+/* Panics with what when the TSC passes deadline (from smp_deadline). */
+uint64_t smp_deadline(uint64_t ms);
+void smp_check_deadline(uint64_t deadline, const char *what);
+
+#endif
