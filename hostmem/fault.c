@@ -106,8 +106,10 @@ static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
 	/* The marks of a reset or of a write before a decommit stay. */
 	if (pte_marks(e)) {
 		tlb_gather_init(&g, &hm->frames);
-		for (uint64_t p = lo; p < hi; p += PAGE)
-			pt_replace(&hm->pt, p, pt_lookup(&hm->pt, p, 0) | pte_marks(e), &g);
+		for (uint64_t p = lo, now; p < hi; p += PAGE) {
+			now = pt_lookup(&hm->pt, p, 0);
+			pt_replace(&hm->pt, p, now, now | pte_marks(e), &g);
+		}
 		tlb_finish(&g);
 	}
 	return 0;

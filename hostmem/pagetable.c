@@ -104,20 +104,43 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* The only writer of entries: keeps the table's count (the root has none). */
-static void entry_set(struct pagetable *pt, uint64_t table, unsigned i, uint64_t v)
+/* The only writer of entries: keeps the table's count (the root has none).
+ * The store is an atomic exchange, and the value replaced is returned:
+ * another CPU may set A or D in a present entry (through its TLB, itself
+ * atomically) at any moment until the shootdown that follows, and a plain
+ * store could lose that bit.  A and D never make an entry zero or not. */
+static uint64_t entry_set(struct pagetable *pt, uint64_t table, unsigned i, uint64_t v)
 {
 	uint64_t *e = &table_at(pt, table)[i];
+	uint64_t old = __atomic_exchange_n(e, v, __ATOMIC_SEQ_CST);
 
 	if (table != pt->root) {
 		struct frame *f = frame_of(pt->fr, table);
 
-		if (*e == 0 && v != 0)
+		if (old == 0 && v != 0)
 			f->count++;
-		else if (*e != 0 && v == 0)
+		else if (old != 0 && v == 0)
 			f->count--;
 	}
-	*e = v;
+	return old;
+}
+
+/* Rewrites a leaf the caller read as `decided`, which may be present.  If
+ * another CPU wrote through it after that read (D appeared), the write is
+ * latched into the new value: W of a committed value, or `written` (a
+ * trace, or 0 when the page is simply gone) in place of a bare one.  So no
+ * rewrite by hostmem ever loses a write the CPU recorded (pte.h). */
+static void leaf_set(struct pagetable *pt, uint64_t table, unsigned i, uint64_t decided,
+                     uint64_t v, uint64_t written)
+{
+	uint64_t old = entry_set(pt, table, i, v);
+
+	if (!(old & ~decided & PTE_D))
+		return;
+	if (v & PTE_COMMITTED)
+		__atomic_or_fetch(&table_at(pt, table)[i], PTE_WRITTEN, __ATOMIC_SEQ_CST);
+	else if (written != v)
+		entry_set(pt, table, i, written);
 }
 
 static int range_check(uint64_t va, size_t npages)
@@ -366,7 +389,7 @@ static void write_fn(struct pagetable *pt, uint64_t table, unsigned i, int level
 
 	if (level != 1 || old == new)
 		return;
-	entry_set(pt, table, i, new);
+	leaf_set(pt, table, i, old, new, new);
 	entry_release(old, va, op->g);
 }
 
@@ -385,7 +408,7 @@ static void unmap_fn(struct pagetable *pt, uint64_t table, unsigned i, int level
 
 	if (old == new || level > 2 || (level == 2 && !pte_is_large(old)))
 		return;
-	entry_set(pt, table, i, new);
+	leaf_set(pt, table, i, old, new, op->traced ? PTE_WRITTEN : 0);
 	entry_release(old, va & ~(span_of(level) - 1), op->g);
 	op->cleared += level == 1 ? 1 : PTE_ENTRIES;
 }
@@ -398,7 +421,7 @@ static void protect_fn(struct pagetable *pt, uint64_t table, unsigned i, int lev
 
 	if (level != 1 || new == old)
 		return;
-	entry_set(pt, table, i, new);
+	leaf_set(pt, table, i, old, new, new);
 	if (old & PTE_P)
 		tlb_gather_page(op->g, va);
 }
@@ -445,9 +468,11 @@ static bool map_one(struct pagetable *pt, uint64_t va, uint32_t prot, int *err)
 	return true;
 }
 
-/* Writes value (or clears, value 0) and prunes the PT if that, or an empty
- * pt_prepare before it, left it empty. */
-static bool write_one(struct pagetable *pt, uint64_t va, uint64_t value, struct tlb_gather *g)
+/* Writes value (or clears, value 0; written: what a clear leaves if the
+ * page was written meanwhile, leaf_set) and prunes the PT if that, or an
+ * empty pt_prepare before it, left it empty. */
+static bool write_one(struct pagetable *pt, uint64_t va, uint64_t value, uint64_t written,
+                      struct tlb_gather *g)
 {
 	uint64_t table = leaf_table(pt, va), old;
 	unsigned i = index_of(va, 1);
@@ -457,7 +482,7 @@ static bool write_one(struct pagetable *pt, uint64_t va, uint64_t value, struct 
 	old = table_at(pt, table)[i];
 	value = written_value(old, value);
 	if (old != value) {
-		entry_set(pt, table, i, value);
+		leaf_set(pt, table, i, old, value, value ? value : written);
 		entry_release(old, va, g);
 	}
 	if (value == 0 && frame_of(pt->fr, table)->count == 0)
@@ -473,7 +498,8 @@ static bool unmap_one(struct pagetable *pt, uint64_t va, struct range_op *op)
 		return false;
 	old = table_at(pt, table)[index_of(va, 1)];
 	op->cleared = old != 0;
-	return write_one(pt, va, unmapped_value(old, op->traced), op->g);
+	return write_one(pt, va, unmapped_value(old, op->traced), op->traced ? PTE_WRITTEN : 0,
+	                 op->g);
 }
 
 static bool protect_one(struct pagetable *pt, uint64_t va, uint32_t prot,
@@ -488,7 +514,7 @@ static bool protect_one(struct pagetable *pt, uint64_t va, uint32_t prot,
 	*err = pte_is_committed(old) ? PT_OK : PT_NOT_COMMITTED;
 	new = pte_reprotect(old, prot);
 	if (*err == PT_OK && new != old) {
-		entry_set(pt, table, i, new);
+		leaf_set(pt, table, i, old, new, new);
 		if (old & PTE_P)
 			tlb_gather_page(g, va);
 	}
@@ -589,7 +615,7 @@ int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
 		return err;
 	if (value & (PTE_P | PTE_FRAME_MASK))
 		return PT_BAD_VALUE;
-	if (npages == 1 && write_one(pt, va, value, g))
+	if (npages == 1 && write_one(pt, va, value, value, g))
 		return PT_OK;
 	scan(pt, &op);
 	if (op.large)
@@ -652,7 +678,8 @@ int pt_unmap_traced(struct pagetable *pt, uint64_t va, size_t npages, struct tlb
 	return unmap(pt, va, npages, g, 0, true);
 }
 
-int pt_replace(struct pagetable *pt, uint64_t va, uint64_t value, struct tlb_gather *g)
+int pt_replace(struct pagetable *pt, uint64_t va, uint64_t decided, uint64_t value,
+               struct tlb_gather *g)
 {
 	uint64_t table, old;
 	int level = descend(pt, va, &table);
@@ -661,7 +688,7 @@ int pt_replace(struct pagetable *pt, uint64_t va, uint64_t value, struct tlb_gat
 	old = table_at(pt, table)[i];
 	if (level > 2 || (level == 2 && !pte_is_large(old)) || (level == 2 && value == 0))
 		return PT_BAD_RANGE;
-	entry_set(pt, table, i, value);
+	leaf_set(pt, table, i, decided, value, value);
 	if (old & PTE_P)
 		tlb_gather_page(g, va & ~(span_of(level) - 1));
 	if (value == 0 && frame_of(pt->fr, table)->count == 0)

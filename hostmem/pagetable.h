@@ -99,12 +99,14 @@ int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather
  * dirty (D or PTE_WRITTEN) becomes a trace (PTE_WRITTEN alone), so the write
  * stays reported; a trace stays. */
 int pt_unmap_traced(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g);
-/* Rewrites the existing leaf at va (a PTE, or a 2 MiB PS entry) as value,
- * with the same frame (it is neither gathered nor freed): for marks and
- * protections decided by the caller.  A present old entry's translation is
- * gathered; a table left empty is pruned.  PT_BAD_RANGE if there is no such
- * leaf (or value 0 for a PS entry). */
-int pt_replace(struct pagetable *pt, uint64_t va, uint64_t value, struct tlb_gather *g);
+/* Rewrites the existing leaf at va (a PTE, or a 2 MiB PS entry), which the
+ * caller read as decided, as value, with the same frame (it is neither
+ * gathered nor freed): for marks and protections decided by the caller.  A
+ * write another CPU recorded after the caller's read is kept (W).  A present
+ * old entry's translation is gathered; a table left empty is pruned.
+ * PT_BAD_RANGE if there is no such leaf (or value 0 for a PS entry). */
+int pt_replace(struct pagetable *pt, uint64_t va, uint64_t decided, uint64_t value,
+               struct tlb_gather *g);
 /* New protection for every page, frames and contents kept.  Every page must
  * be committed (PT_NOT_COMMITTED); never allocates. */
 int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
