@@ -70,7 +70,10 @@ struct hm {
 	struct hmalloc *mallocs;         /* live IHostMalloc objects (malloc.c), for verify */
 	size_t charge;                   /* committed pages */
 	EMemoryCriticalLevel level;      /* of the allocation in progress (pressure.c) */
-	EMemoryAvailable notified;       /* the level last reported */
+	EMemoryAvailable notified;       /* the level now (pressure.c), under the lock */
+	uint64_t level_seq;              /* bumped with each change of it, under the lock */
+	uint64_t delivered_seq;          /* the last one told (notify.c: the deliverer's) */
+	bool notify_pending, notify_busy;   /* notify.c, atomics */
 	ICLRMemoryNotificationCallback *callback;   /* holds a reference */
 	size_t acquired;                 /* nodes that are acquired space (vaspace.c) */
 	uint32_t refs;
@@ -133,6 +136,9 @@ void hm_die(struct hm *hm, const char *why);
 /* The same, because an invariant is broken: faults are refused too. */
 void hm_corrupt(struct hm *hm, const char *why);
 HRESULT hm_leave(struct hm *hm, hm_status s);
+/* notify.c: after a level change, with the lock dropped: the latest level
+ * reaches the callback, in order, once. */
+void hm_notify(struct hm *hm);
 bool hm_same_iid(REFIID a, REFIID b);
 
 /* vaspace.c: NeedsVirtualAddressSpace / Acquired / Released. */

@@ -71,19 +71,13 @@ bool hm_enter(struct hm *hm)
 	return false;
 }
 
-/* A change of the memory level to report once the lock is dropped. */
-struct notice {
-	ICLRMemoryNotificationCallback *cb;
-	EMemoryAvailable level;
-};
-
-/* Verifies (in tests), notes a level change, drops the lock, then tells the
- * callback: it runs without our lock, so it may call back into the manager.
- * Its reference is taken under the lock, so a concurrent re-registration
- * cannot free it under us. */
+/* Verifies (in tests), notes a level change, drops the lock, then has the
+ * callback told (notify.c): it runs without our lock, so it may call back
+ * into the manager. */
 HRESULT hm_leave(struct hm *hm, hm_status s)
 {
-	struct notice n = { 0, eMemoryAvailableNeutral };
+	EMemoryAvailable level;
+	bool changed = false;
 
 	if (!hm->dead && hm->verify == HM_VERIFY_EACH) {
 		char why[sizeof(hm->why)];
@@ -93,18 +87,15 @@ HRESULT hm_leave(struct hm *hm, hm_status s)
 			s = HM_CORRUPT;
 		}
 	}
-	n.level = pressure_level(hm);
-	if (n.level != hm->notified) {
-		hm->notified = n.level;
-		n.cb = hm->callback;
-		if (n.cb)
-			ICLRMemoryNotificationCallback_AddRef(n.cb);
+	level = pressure_level(hm);
+	if (level != hm->notified) {
+		hm->notified = level;
+		hm->level_seq++;
+		changed = true;
 	}
 	hm->plat->unlock(hm->plat->ctx);
-	if (n.cb) {
-		ICLRMemoryNotificationCallback_OnMemoryNotification(n.cb, n.level);
-		ICLRMemoryNotificationCallback_Release(n.cb);
-	}
+	if (changed)
+		hm_notify(hm);
 	return hm_status_hresult(s);
 }
 

@@ -34,7 +34,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "tests/host/lib/twin.h"
+#include "hostmem/hm.h"
 
 #define PRESSURE_RAM  (2 * MiB)
 #define BALLAST       0x40000000ull        /* 1 GiB-aligned: tables of its own */
@@ -651,6 +654,93 @@ static void app_domain_critical_commits_hear_low_before_their_first_refusal(void
 	low_is_heard_before_the_first_refusal_at(*state, eAppDomainCritical);
 }
 
+/* ------------------------------------------------------------ many threads */
+
+/* A callback that takes its time, like a runtime starting a collection, and
+ * records the level it acted on last (at its end). */
+struct slow_probe {
+	ICLRMemoryNotificationCallback iface;
+	int refs;
+	volatile int last, calls, inside, overlaps;
+};
+
+static HRESULT slow_qi(ICLRMemoryNotificationCallback *This, REFIID riid, void **ppv)
+{
+	*ppv = 0;
+	return E_NOINTERFACE;
+}
+static ULONG slow_addref(ICLRMemoryNotificationCallback *This)
+{
+	return (ULONG)__atomic_add_fetch(&((struct slow_probe *)This)->refs, 1, __ATOMIC_ACQ_REL);
+}
+static ULONG slow_release(ICLRMemoryNotificationCallback *This)
+{
+	return (ULONG)__atomic_sub_fetch(&((struct slow_probe *)This)->refs, 1, __ATOMIC_ACQ_REL);
+}
+static HRESULT slow_notify(ICLRMemoryNotificationCallback *This, EMemoryAvailable level)
+{
+	struct slow_probe *p = (struct slow_probe *)This;
+
+	if (__atomic_add_fetch(&p->inside, 1, __ATOMIC_ACQ_REL) > 1)
+		__atomic_add_fetch(&p->overlaps, 1, __ATOMIC_ACQ_REL);
+	usleep(50);
+	__atomic_store_n(&p->last, (int)level, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&p->calls, 1, __ATOMIC_ACQ_REL);
+	__atomic_sub_fetch(&p->inside, 1, __ATOMIC_ACQ_REL);
+	return S_OK;
+}
+static const ICLRMemoryNotificationCallbackVtbl slow_vtbl = {
+	slow_qi, slow_addref, slow_release, slow_notify,
+};
+
+struct flipper { struct twin *t; uint64_t base, pages; pthread_barrier_t *start; };
+
+/* Commits and decommits a share of usable, so the level keeps moving
+ * (55 % alone crosses High/Neutral; with the other's 30 %, Low) while the
+ * other thread does the same. */
+static void *flip(void *arg)
+{
+	struct flipper *f = arg;
+	void *p;
+
+	pthread_barrier_wait(f->start);
+	for (int i = 0; i < 300; i++) {
+		IHostMemoryManager_VirtualAlloc(f->t->m, VA(f->base), f->pages * PG, MEM_COMMIT,
+		                                PAGE_READWRITE, eTaskCritical, &p);
+		IHostMemoryManager_VirtualFree(f->t->m, VA(f->base), f->pages * PG, MEM_DECOMMIT);
+	}
+	return 0;
+}
+
+/* Two threads change the level at once: the callbacks never overlap, and
+ * once the calls stop the level the callback acted on last is the current
+ * one (notify.c). */
+static void notifications_from_two_threads_end_at_the_current_level(void **state)
+{
+	struct twin *t = *state;
+	struct slow_probe p = { { &slow_vtbl }, 1, 0, 0, 0, 0 };
+	pthread_barrier_t start;
+	struct flipper f[2] = { { t, OTHER, usable(t) * 55 / 100, &start },
+	                        { t, OTHER + 4 * MiB, usable(t) * 30 / 100, &start } };
+	pthread_t th[2];
+
+	pthread_barrier_init(&start, 0, 2);
+	reserve_ok(t, OTHER, 2 * MiB, PAGE_READWRITE);
+	reserve_ok(t, OTHER + 4 * MiB, 2 * MiB, PAGE_READWRITE);
+	assert_hr(S_OK, IHostMemoryManager_RegisterMemoryNotificationCallback(t->m, &p.iface));
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(pthread_create(&th[k], 0, flip, &f[k]), 0);
+	for (int k = 0; k < 2; k++)
+		pthread_join(th[k], 0);
+	pthread_barrier_destroy(&start);
+	print_message("    %llu level changes, %d notices\n",
+	              (unsigned long long)hm_of(t->m)->level_seq, p.calls);
+	assert_true(hm_of(t->m)->level_seq > 20 && p.calls > 0);
+	assert_int_equal(p.overlaps, 0);
+	assert_int_equal(p.last, hm_of(t->m)->notified);
+	assert_hr(S_OK, IHostMemoryManager_RegisterMemoryNotificationCallback(t->m, 0));
+}
+
 /* Every entry point of a dead manager. */
 static void assert_every_call_is_refused(struct twin *t)
 {
@@ -799,6 +889,7 @@ int main(void)
 		P(promises_outlive_a_failed_process_critical_allocation),
 		P(other_failures_leave_the_manager_usable),
 		P(a_critical_level_out_of_range_is_e_invalidarg),
+		P(notifications_from_two_threads_end_at_the_current_level),
 	};
 
 	return cmocka_run_group_tests(tests, 0, 0);
