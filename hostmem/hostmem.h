@@ -239,6 +239,12 @@ struct hostmem_stats {
 };
 HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st);
 
+/* Returns after every online CPU has executed a full memory barrier (the
+ * CLR's FlushProcessWriteBuffers): through the platform's IPIs in the
+ * kernel; a fence on the calling thread in the twin, whose threads share
+ * one simulated CPU. */
+HRESULT hostmem_flush_process_write_buffers(IHostMemoryManager *m);
+
 /* Walks every structure and page table and cross-checks them: S_OK, or
  * E_FAIL with the first broken invariant described in why. */
 HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len);

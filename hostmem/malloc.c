@@ -48,11 +48,21 @@
 
 #include <stdarg.h>
 
-static void spin_lock(int *l)
+/* A test-and-test-and-set lock: spins through the platform's relax (pause;
+ * in the kernel also the shootdown this CPU owes), and panics rather than
+ * hanging: no holder keeps it longer than a few list operations. */
+#define SPIN_LIMIT (1ull << 28)
+
+static void spin_lock(const struct hm *hm, int *l)
 {
+	uint64_t spins = 0;
+
 	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(l, __ATOMIC_RELAXED))
-			;
+		while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
+			hm->plat->relax(hm->plat->ctx);
+			if (++spins == SPIN_LIMIT)
+				hm->plat->panic(hm->plat->ctx, "IHostMalloc's lock: not granted after 2^28 spins");
+		}
 }
 
 static void spin_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
@@ -159,13 +169,13 @@ static HRESULT alloc_small(struct hmalloc *a, unsigned cls, EMemoryCriticalLevel
 	struct chunk *c;
 	HRESULT hr;
 
-	spin_lock(&a->lock);
+	spin_lock(a->hm, &a->lock);
 	if (!a->partial[cls]) {
 		spin_unlock(&a->lock);
 		hr = chunk_new(a, CLASS_BLOCKS * class_size(cls), cls, level, &c);
 		if (hr != S_OK)
 			return hr;
-		spin_lock(&a->lock);
+		spin_lock(a->hm, &a->lock);
 		resv_insert(&a->chunks, &c->node);
 		partial_push(a, c);
 	}
@@ -183,7 +193,7 @@ static HRESULT alloc_large(struct hmalloc *a, SIZE_T size, EMemoryCriticalLevel 
 	if (hr != S_OK)
 		return hr;
 	c->used = 1;
-	spin_lock(&a->lock);
+	spin_lock(a->hm, &a->lock);
 	resv_insert(&a->chunks, &c->node);
 	spin_unlock(&a->lock);
 	*p = c->node.base;
@@ -385,7 +395,7 @@ static HRESULT ma_DebugAlloc(IHostMalloc *This, SIZE_T cbSize, EMemoryCriticalLe
 		meta_free(a->hm, r);
 		return hr;
 	}
-	spin_lock(&a->lock);
+	spin_lock(a->hm, &a->lock);
 	r->seq = a->debug_seq++;
 	r->next = a->debug;
 	a->debug = r;
@@ -405,7 +415,7 @@ static HRESULT ma_Free(IHostMalloc *This, void *pMem)
 
 	if (a->hm->dead)
 		return HOST_E_CLRNOTAVAILABLE;
-	spin_lock(&a->lock);
+	spin_lock(a->hm, &a->lock);
 	c = block_owner(a, p, &index);
 	if (!c) {
 		spin_unlock(&a->lock);
@@ -469,7 +479,7 @@ static void leaks_gather(struct hmalloc *a, struct leak_batch *b)
 	const struct debug_rec *r;
 
 	b->n = 0;
-	spin_lock(&a->lock);
+	spin_lock(a->hm, &a->lock);
 	r = a->debug;
 	while (r && r->seq >= b->below)
 		r = r->next;
@@ -488,7 +498,7 @@ HRESULT hostmem_malloc_leaks(IHostMalloc *m, hostmem_leak_fn report, void *ctx, 
 
 	if (!m || !count)
 		return E_POINTER;
-	spin_lock(&a->lock);
+	spin_lock(a->hm, &a->lock);
 	n = a->ndebug;
 	b.below = a->debug_seq;
 	spin_unlock(&a->lock);
@@ -654,7 +664,7 @@ bool hmalloc_verify(struct hm *hm, char *why, size_t len)
 		k.a = a;
 		if (a->prev != prev || a->hm != hm)
 			return mcheck_fail(&k, "allocator list: back link or manager wrong");
-		spin_lock(&a->lock);
+		spin_lock(a->hm, &a->lock);
 		ok = check_chunks(&k) && check_debug(&k, a);
 		spin_unlock(&a->lock);
 	}

@@ -405,6 +405,16 @@ HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st)
 	return caller_put(hm, st, &out, sizeof(out)) ? S_OK : E_POINTER;
 }
 
+HRESULT hostmem_flush_process_write_buffers(IHostMemoryManager *m)
+{
+	struct hm *hm = hm_of(m);
+
+	if (hm->dead)
+		return HOST_E_CLRNOTAVAILABLE;
+	hm->plat->barrier_all(hm->plat->ctx);
+	return S_OK;
+}
+
 HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
 {
 	struct hm *hm = hm_of(m);

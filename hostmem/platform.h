@@ -28,6 +28,11 @@
  *              write back and invalidate the CPU's cache lines of physical
  *              [pa, pa + n) (clflush): before a frame is mapped uncached or
  *              write-combining, and when it leaves such a mapping (pte.h).
+ *   relax      one iteration of a spin-wait (pause, and in the kernel the
+ *              shootdown this CPU may owe): IHostMalloc's lock spins.
+ *   barrier_all
+ *              return after every CPU has executed a full memory barrier
+ *              (hostmem_flush_process_write_buffers).  Not under the lock.
  *   log        one line of diagnostics, no trailing newline.
  *   panic      a broken invariant; does not return.  Never used for caller
  *              input: bad input is an HRESULT.
@@ -48,6 +53,8 @@ struct hm_platform {
 	bool (*copy_in)(void *ctx, void *dst, const void *src, size_t n);
 	bool (*copy_out)(void *ctx, void *dst, const void *src, size_t n);
 	void (*cache_flush)(void *ctx, uint64_t pa, size_t n);
+	void (*barrier_all)(void *ctx);
+	void (*relax)(void *ctx);
 	void (*log)(void *ctx, const char *line);
 	void (*panic)(void *ctx, const char *why) __attribute__((noreturn));
 	void *ctx;

@@ -11,6 +11,7 @@
 
 #define IPI_WAKE      0xF0    /* wakes an idle CPU: new smp_run_all work */
 #define IPI_SHOOTDOWN 0xF1    /* apply the published TLB shootdown */
+#define IPI_BARRIER   0xF2    /* execute a full memory barrier, acknowledge */
 #define APIC_SPURIOUS 0xFF
 
 /* Maps the boot CPU's APIC (every CPU's is at the same address). */

@@ -18,7 +18,7 @@ struct gate {
 } __attribute__((packed));
 
 extern const uint64_t trap_entries[32];
-extern char irq_com1[], trap_entry_240[], trap_entry_241[], trap_entry_255[];
+extern char irq_com1[], trap_entry_240[], trap_entry_241[], trap_entry_242[], trap_entry_255[];
 static struct gate idt[256];
 
 static void set_gate(int vec, uint64_t handler, int ist)
@@ -54,6 +54,7 @@ void idt_init(void)
 	set_gate(0x24, (uint64_t)irq_com1, 0);
 	set_gate(IPI_WAKE, (uint64_t)trap_entry_240, 0);
 	set_gate(IPI_SHOOTDOWN, (uint64_t)trap_entry_241, 0);
+	set_gate(IPI_BARRIER, (uint64_t)trap_entry_242, 0);
 	set_gate(APIC_SPURIOUS, (uint64_t)trap_entry_255, 0);
 	pic_init();
 }

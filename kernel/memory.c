@@ -95,11 +95,15 @@ __attribute__((noreturn)) static void k_panic(void *ctx, const char *why)
 	panic("hostmem: %s", why);
 }
 
+static void k_barrier_all(void *ctx) { smp_barrier_all(); }
+static void k_relax(void *ctx) { cpu_relax(); }
+
 static const struct hm_platform platform = {
 	.phys_base = (uint8_t *)DIRECT_MAP_BASE,
 	.tlb_shootdown = k_shootdown, .tlb_flush_page = k_flush_page,
 	.lock = k_lock, .unlock = k_unlock, .copy_in = k_copy, .copy_out = k_copy,
-	.cache_flush = k_cache_flush, .log = k_log, .panic = k_panic,
+	.cache_flush = k_cache_flush, .barrier_all = k_barrier_all, .relax = k_relax,
+	.log = k_log, .panic = k_panic,
 };
 
 void memory_init(int debug)

@@ -67,6 +67,8 @@ static struct {
 	unsigned n;                      /* 0: flush everything */
 } batch;
 static uint64_t shoot_gen;
+static uint64_t barrier_gen;           /* smp_barrier_all; callers serialised by barrier_lock */
+static int barrier_lock;
 
 static struct {
 	void (*fn)(void *arg, unsigned cpu);
@@ -113,11 +115,25 @@ static void shootdown_apply(void)
 	__atomic_store_n(&c->shoot_seen, gen, __ATOMIC_RELEASE);
 }
 
+/* The barrier this CPU owes, if any: mfence, then the acknowledgement. */
+static void barrier_apply(void)
+{
+	struct cpu *c = this_cpu();
+	uint64_t gen = __atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE);
+
+	if (c->barrier_seen == gen)
+		return;
+	__asm__ volatile("mfence" ::: "memory");
+	__atomic_store_n(&c->barrier_seen, gen, __ATOMIC_RELEASE);
+}
+
 void cpu_relax(void)
 {
 	__asm__ volatile("pause" ::: "memory");
-	if (this_cpu()->online)
+	if (this_cpu()->online) {
 		shootdown_apply();
+		barrier_apply();
+	}
 }
 
 /* ------------------------------------------------------------ shootdown */
@@ -160,6 +176,37 @@ void smp_shootdown(const uint64_t *va, unsigned n)
 	wait_for_acks(gen, mask);
 }
 
+/* ------------------------------------------------------------ write buffers */
+
+void smp_barrier_all(void)
+{
+	uint64_t gen, deadline = smp_deadline(2000);
+	unsigned me = this_cpu()->id;
+
+	while (__atomic_exchange_n(&barrier_lock, 1, __ATOMIC_ACQUIRE)) {
+		cpu_relax();
+		smp_check_deadline(deadline, "smp_barrier_all: another barrier held on for 2 s");
+	}
+	gen = __atomic_add_fetch(&barrier_gen, 1, __ATOMIC_SEQ_CST);
+	barrier_apply();
+	if (smp_cpu_count() > 1)
+		apic_send_all_others(IPI_BARRIER);
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		if (i == me || !__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+			continue;
+		while (__atomic_load_n(&cpus[i].barrier_seen, __ATOMIC_ACQUIRE) < gen) {
+			cpu_relax();
+			smp_check_deadline(deadline, "smp_barrier_all: a CPU did not acknowledge in 2 s");
+		}
+	}
+	__atomic_store_n(&barrier_lock, 0, __ATOMIC_RELEASE);
+}
+
+uint64_t smp_barriers_done(unsigned cpu)
+{
+	return __atomic_load_n(&cpus[cpu].barrier_seen, __ATOMIC_ACQUIRE);
+}
+
 /* ------------------------------------------------------------ interrupts */
 
 /* IPIs and the spurious vector (trap.c). */
@@ -169,6 +216,8 @@ void smp_interrupt(uint64_t vector)
 		return;
 	if (vector == IPI_SHOOTDOWN)
 		shootdown_apply();
+	if (vector == IPI_BARRIER)
+		barrier_apply();
 	apic_eoi();
 }
 
@@ -271,6 +320,7 @@ void ap_main(struct cpu *c)
 	cpu_setup();
 	apic_enable();
 	c->shoot_seen = __atomic_load_n(&shoot_gen, __ATOMIC_ACQUIRE);
+	c->barrier_seen = __atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE);
 	c->work_seen = __atomic_load_n(&work_gen, __ATOMIC_ACQUIRE);
 	flush_tlb();
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);

@@ -24,6 +24,12 @@ void smp_start_others(void);
  * it.  The caller holds the lock that makes it the only initiator. */
 void smp_shootdown(const uint64_t *va, unsigned n);
 
+/* Returns after every online CPU has executed mfence (an IPI to the
+ * others, each acknowledging with a generation number, as a shootdown). */
+void smp_barrier_all(void);
+/* How many barriers this CPU has executed for smp_barrier_all (tests). */
+uint64_t smp_barriers_done(unsigned cpu);
+
 /* An unexpected fault in fn on some CPU during the last smp_run_all: its
  * exception code (0 if none), for the test harness. */
 uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu);

@@ -50,6 +50,7 @@ VECTOR 30, 1
 VECTOR 31, 0
 VECTOR 240, 0		/* IPI_WAKE (apic.h) */
 VECTOR 241, 0		/* IPI_SHOOTDOWN */
+VECTOR 242, 0		/* IPI_BARRIER */
 VECTOR 255, 0		/* the APIC's spurious vector */
 
 /*

@@ -62,6 +62,17 @@ static bool sim_copy(void *ctx, void *dst, const void *src, size_t n)
 	return true;
 }
 
+static void sim_relax(void *ctx)
+{
+	__builtin_ia32_pause();
+}
+
+/* The twin's threads share one simulated CPU: a fence here is all of it. */
+static void sim_barrier_all(void *ctx)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 static void sim_cache_flush(void *ctx, uint64_t pa, size_t n)
 {
 	hm_sim *sim = ctx;
@@ -104,6 +115,7 @@ static HRESULT sim_start(hm_sim *sim, unsigned flags)
 		.phys_base = sim->ram, .tlb_shootdown = sim_shootdown,
 		.tlb_flush_page = sim_flush_page, .lock = sim_lock, .unlock = sim_unlock,
 		.copy_in = sim_copy, .copy_out = sim_copy, .cache_flush = sim_cache_flush,
+		.barrier_all = sim_barrier_all, .relax = sim_relax,
 		.log = sim_log, .panic = sim_panic, .ctx = sim,
 	};
 	hr = hostmem_init(sim->storage, &sim->plat, &ram, 1, 0,

@@ -63,6 +63,16 @@ static void ram_cache_flush(void *ctx, uint64_t pa, size_t n)
 	r->cache_flushed += n;
 }
 
+static void ram_relax(void *ctx)
+{
+	__builtin_ia32_pause();
+}
+
+static void ram_barrier_all(void *ctx)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 static void ram_log(void *ctx, const char *line)
 {
 	struct ram *r = ctx;
@@ -106,6 +116,8 @@ struct ram *ram_new(size_t bytes)
 		.copy_in = ram_copy,
 		.copy_out = ram_copy,
 		.cache_flush = ram_cache_flush,
+		.barrier_all = ram_barrier_all,
+		.relax = ram_relax,
 		.log = ram_log,
 		.panic = ram_panic,
 		.ctx = r,
