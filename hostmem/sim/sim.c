@@ -7,6 +7,14 @@
  * went away), translate again, otherwise the access raises the exception
  * code.  A guard page therefore reports STATUS_GUARD_PAGE_VIOLATION once and
  * the next access goes through, as on Windows.
+ *
+ * Threads.  Each host thread that accesses simulated memory is a CPU of its
+ * own: it gets a software MMU (its own TLB) on its first access, up to
+ * SIM_CPUS.  The twin's one mutex is hostmem's lock and also covers every
+ * translation and the copy of the bytes it allows, so a shootdown (under
+ * the lock) reaches every thread's TLB at once, and no copy can run between
+ * a translation and a decommit that frees its frame.  hostmem_fault runs
+ * without the mutex (it takes it itself).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,12 +27,16 @@
 
 #define SIM_PAGE 4096u
 #define SIM_MAXPHYADDR 40
+#define SIM_CPUS 16
 
 struct hm_sim {
 	uint8_t *ram;
 	size_t ram_bytes;
 	struct hm_platform plat;
-	struct mmu mmu;
+	struct mmu mmu[SIM_CPUS];     /* one per thread that has accessed memory */
+	unsigned ncpus;               /* under lock */
+	uint64_t id;                  /* tells twins apart in a thread's cpu record */
+	bool keep;                    /* HM_SIM_TLB_KEEP */
 	pthread_mutex_t lock;
 	IHostMemoryManager *mgr;
 	void *storage;
@@ -37,16 +49,40 @@ struct hm_sim {
 #define CACHE_FLUSHED   0x1u   /* no line since the last cache_flush */
 #define CACHE_UNCACHED  0x2u   /* accessed uncached since the last cache_flush */
 
-static void sim_flush_page(void *ctx, uint64_t va) { mmu_flush_page(&((hm_sim *)ctx)->mmu, va); }
+/* The calling thread's CPU in this twin, made on first use.  Lock held. */
+static struct mmu *this_mmu(hm_sim *sim)
+{
+	static _Thread_local struct { uint64_t sim; unsigned cpu; } self;
+	struct mmu *m;
 
+	if (self.sim == sim->id)
+		return &sim->mmu[self.cpu];
+	if (sim->ncpus == SIM_CPUS) {
+		fprintf(stderr, "hostmem twin: more than %d threads access memory\n", SIM_CPUS);
+		abort();
+	}
+	m = &sim->mmu[sim->ncpus];
+	mmu_init(m, &sim->plat, hostmem_root(sim->mgr), SIM_MAXPHYADDR);
+	m->keep = sim->keep;
+	self.sim = sim->id;
+	self.cpu = sim->ncpus++;
+	return m;
+}
+
+/* A stale entry of this thread's own (a spurious fault).  Lock held. */
+static void sim_flush_page(void *ctx, uint64_t va) { mmu_flush_page(this_mmu(ctx), va); }
+
+/* Every thread's TLB: they are all behind the lock the caller holds. */
 static void sim_shootdown(void *ctx, const uint64_t *va, unsigned n)
 {
-	struct mmu *m = &((hm_sim *)ctx)->mmu;
+	hm_sim *sim = ctx;
 
-	if (n == 0)
-		mmu_flush_all(m);
-	for (unsigned i = 0; i < n; i++)
-		mmu_flush_page(m, va[i]);
+	for (unsigned c = 0; c < sim->ncpus; c++) {
+		if (n == 0)
+			mmu_flush_all(&sim->mmu[c]);
+		for (unsigned i = 0; i < n; i++)
+			mmu_flush_page(&sim->mmu[c], va[i]);
+	}
 }
 static void sim_lock(void *ctx) { pthread_mutex_lock(&((hm_sim *)ctx)->lock); }
 static void sim_unlock(void *ctx) { pthread_mutex_unlock(&((hm_sim *)ctx)->lock); }
@@ -70,7 +106,9 @@ static void sim_relax(void *ctx)
 /* The twin's threads share one simulated CPU: a fence here is all of it. */
 static void sim_barrier_all(void *ctx)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	static int fence;
+
+	__atomic_fetch_add(&fence, 0, __ATOMIC_SEQ_CST);   /* a locked RMW: a full barrier */
 }
 
 static void sim_cache_flush(void *ctx, uint64_t pa, size_t n)
@@ -120,10 +158,7 @@ static HRESULT sim_start(hm_sim *sim, unsigned flags)
 	};
 	hr = hostmem_init(sim->storage, &sim->plat, &ram, 1, 0,
 	                  (flags & HM_SIM_DEBUG_FRAMES) ? FRAMES_DEBUG : 0, &sim->mgr);
-	if (hr == S_OK) {
-		mmu_init(&sim->mmu, &sim->plat, hostmem_root(sim->mgr), SIM_MAXPHYADDR);
-		sim->mmu.keep = (flags & HM_SIM_TLB_KEEP) != 0;
-	}
+	sim->keep = (flags & HM_SIM_TLB_KEEP) != 0;
 	return hr;
 }
 
@@ -138,9 +173,12 @@ HRESULT hm_sim_create_ex(size_t ram_bytes, unsigned flags, hm_sim **out)
 	ram_bytes &= ~(size_t)(SIM_PAGE - 1);
 	if (ram_bytes < (1u << 20) || ram_bytes > (1ull << SIM_MAXPHYADDR))
 		return E_INVALIDARG;
+	static uint64_t ids;
+
 	sim = calloc(1, sizeof(*sim));
 	if (!sim)
 		return E_OUTOFMEMORY;
+	sim->id = __atomic_add_fetch(&ids, 1, __ATOMIC_RELAXED);
 	sim->ram_bytes = ram_bytes;
 	sim->ram = aligned_alloc(SIM_PAGE, ram_bytes);
 	sim->storage = aligned_alloc(16, hostmem_storage_size());
@@ -177,23 +215,26 @@ void hm_sim_fail_caller_copy(hm_sim *sim, unsigned n) { sim->fail_copy = n; }
 uint64_t hm_sim_cache_violations(hm_sim *sim) { return sim->cache_violations; }
 
 /* Translates va for one access, taking faults through hostmem like the CPU.
- * A resolved fault is retried; two in a row on one access would mean hostmem
- * says "resolved" without changing anything. */
+ * On success the lock is held: the caller copies the bytes and unlocks, so
+ * no decommit can free the frame in between.  A resolved fault is retried;
+ * two in a row on one access would mean hostmem says "resolved" without
+ * changing anything. */
 static uint32_t translate(hm_sim *sim, uint64_t va, enum mmu_kind kind, uint8_t **host)
 {
+	struct mmu *m;
 	uint64_t pa;
 	uint32_t err, code;
 
 	for (int attempt = 0; attempt < 3; attempt++) {
 		sim_lock(sim);
-		err = mmu_access(&sim->mmu, va, kind, &pa);
-		if (err == 0)
-			cache_check(sim, pa, sim->mmu.last_cached);
-		sim_unlock(sim);
+		m = this_mmu(sim);
+		err = mmu_access(m, va, kind, &pa);
 		if (err == 0) {
+			cache_check(sim, pa, m->last_cached);
 			*host = sim->ram + pa;
 			return 0;
 		}
+		sim_unlock(sim);
 		if (err == MMU_GP)
 			return STATUS_ACCESS_VIOLATION;
 		code = hostmem_fault(sim->mgr, va, err);
@@ -222,6 +263,7 @@ static uint32_t copy(hm_sim *sim, uint64_t va, uint8_t *buf, size_t len, bool wr
 			memcpy(host, buf, n);
 		else
 			memcpy(buf, host, n);
+		sim_unlock(sim);
 		va += n;
 		buf += n;
 		len -= n;
@@ -242,6 +284,9 @@ uint32_t hm_sim_write(hm_sim *sim, void *va, const void *buf, size_t len)
 uint32_t hm_sim_exec(hm_sim *sim, const void *va)
 {
 	uint8_t *host;
+	uint32_t code = translate(sim, (uint64_t)(uintptr_t)va, MMU_EXEC, &host);
 
-	return translate(sim, (uint64_t)(uintptr_t)va, MMU_EXEC, &host);
+	if (code == 0)
+		sim_unlock(sim);
+	return code;
 }
