@@ -213,11 +213,11 @@ KTEST(cpus_touching_one_demand_zero_page_get_one_frame)
 	KASSERT_EQ(release_at(p), S_OK);
 }
 
-/* Rounds of 5 calls per CPU.  Under multi-threaded TCG on 2 host cores
- * every contended lock and every IPI round costs about a millisecond
- * (measured: 8,000 calls from 4 CPUs took 51 s), so make test keeps this
- * small; the single-CPU soak covers the contract's breadth. */
-#define STRESS_ROUNDS 100
+/* Rounds of 5 calls per CPU: smp_rounds= on the command line (make soak
+ * sets it), else 100.  Under multi-threaded TCG on 2 host cores every
+ * contended lock and every IPI round costs about a millisecond (measured:
+ * 8,000 calls from 4 CPUs took 51 s), so make test keeps this small. */
+#define STRESS_ROUNDS ((unsigned)cmdline_number("smp_rounds", 100))
 
 struct stress { struct ktest_run *t; void *shared; unsigned ops, bad; };
 
