@@ -25,6 +25,7 @@ FILENAME ~ /host-time/ && $1 == "ns" {
 		llive[$3] = ($6 ~ /capped/) ? capped($6) : $3
 }
 FILENAME ~ /host-time/ && $1 == "mem" { mem[$2] = $5 }
+FILENAME ~ /host-time/ && $1 == "smp" { smp[$2] = $5 }
 FILENAME ~ /host-ir/ { ir[$1, $2] = $3 }
 FILENAME ~ /kernel/ { split($0, w, " "); if (w[1] == "bench:" && w[3] ~ /^[0-9]+$/) k[w[2]] = w[3] }
 
@@ -112,7 +113,8 @@ function memory_table() {
 function target(what, value, limit, cmp,    met) {
 	if (value == "")
 		return
-	met = (cmp == "<=") ? (value + 0 <= limit + 0) : (value + 0 == limit + 0)
+	met = (cmp == "<=") ? (value + 0 <= limit + 0) : (cmp == ">=") ? (value + 0 >= limit + 0) : \
+	      (value + 0 == limit + 0)
 	nt++
 	tw[nt] = what; tv[nt] = value; tl[nt] = cmp " " limit; tm[nt] = met
 	printf "%-58s %10s %12s  %s\n", what, value, cmp " " limit, met ? "met" : "MISSED"
@@ -136,6 +138,9 @@ function targets(    rr, rr1m, growth) {
 	target("  same, page table built + freed each time", worst("commit_decommit_1_cold"), 600, "<=")
 	if (guest_ratio != "")
 		target("guest commit+first touch / write of mapped memory", sprintf("%.2f", guest_ratio), 1.3, "<=")
+	if ("first_touch_2_threads_speedup" in smp)
+		target("first touches, 2 threads / 1 (twin, throughput)",
+		       smp["first_touch_2_threads_speedup"], 1.6, ">=")
 	target("metadata bytes per frame (twin)", mem["meta_bytes_per_frame"], 16, "<=")
 	target("metadata bytes per reservation (twin)", mem["meta_bytes_per_resv"], 64, "<=")
 	if ("meta_bytes_per_resv_x1000" in k)
