@@ -58,13 +58,13 @@ void apic_eoi(void) { wr(REG_EOI, 0); }
 
 static void icr(uint32_t hi, uint32_t lo)
 {
-	uint64_t deadline = smp_deadline(100);
+	uint64_t deadline = smp_deadline(1000);
 
 	wr(REG_ICR_HI, hi);
 	wr(REG_ICR_LO, lo);
 	while (rd(REG_ICR_LO) & ICR_PENDING) {
 		__asm__ volatile("pause");
-		smp_check_deadline(deadline, "apic: an IPI was not delivered within 100 ms");
+		smp_check_deadline(deadline, "apic: an IPI was not delivered within 1 s");
 	}
 }
 

@@ -140,7 +140,7 @@ void cpu_relax(void)
 
 static void wait_for_acks(uint64_t gen, unsigned mask)
 {
-	uint64_t deadline = smp_deadline(2000);
+	uint64_t deadline = smp_deadline(10000);
 
 	for (unsigned i = 0; i < MAX_CPUS; i++) {
 		if (!(mask & (1u << i)))
@@ -149,7 +149,7 @@ static void wait_for_acks(uint64_t gen, unsigned mask)
 			__asm__ volatile("pause" ::: "memory");
 			if (rdtsc() > deadline)
 				panic("tlb shootdown: cpu %u (APIC id %u) did not acknowledge "
-				      "generation %llu within 2 s", i, cpus[i].apic_id,
+				      "generation %llu within 10 s", i, cpus[i].apic_id,
 				      (unsigned long long)gen);
 		}
 	}
@@ -180,12 +180,12 @@ void smp_shootdown(const uint64_t *va, unsigned n)
 
 void smp_barrier_all(void)
 {
-	uint64_t gen, deadline = smp_deadline(2000);
+	uint64_t gen, deadline = smp_deadline(10000);
 	unsigned me = this_cpu()->id;
 
 	while (__atomic_exchange_n(&barrier_lock, 1, __ATOMIC_ACQUIRE)) {
 		cpu_relax();
-		smp_check_deadline(deadline, "smp_barrier_all: another barrier held on for 2 s");
+		smp_check_deadline(deadline, "smp_barrier_all: another barrier held on for 10 s");
 	}
 	gen = __atomic_add_fetch(&barrier_gen, 1, __ATOMIC_SEQ_CST);
 	barrier_apply();
@@ -196,7 +196,7 @@ void smp_barrier_all(void)
 			continue;
 		while (__atomic_load_n(&cpus[i].barrier_seen, __ATOMIC_ACQUIRE) < gen) {
 			cpu_relax();
-			smp_check_deadline(deadline, "smp_barrier_all: a CPU did not acknowledge in 2 s");
+			smp_check_deadline(deadline, "smp_barrier_all: a CPU did not acknowledge in 10 s");
 		}
 	}
 	__atomic_store_n(&barrier_lock, 0, __ATOMIC_RELEASE);

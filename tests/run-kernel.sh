@@ -15,7 +15,7 @@
 # timeout and reported with the last lines the kernel printed.  The serial
 # output is kept in build/serial-MODE.log.
 #
-# Environment: BUILD (build), RAM_MB (256), SMP CPUs (4, 1..8), TIMEOUT seconds (120),
+# Environment: BUILD (build), RAM_MB (256), SMP CPUs (4, 1..8), TIMEOUT seconds (240),
 # DEBUG_MODE (test: what the kernel runs under `make debug`; or run),
 # KERNEL (build/kernel.elf), QUIET=1 to print only the verdict,
 # QEMU_EXTRA (more QEMU options, e.g. "-icount shift=0,sleep=off"),
@@ -24,7 +24,7 @@ set -uo pipefail
 BUILD=${BUILD:-build}
 RAM_MB=${RAM_MB:-256}
 SMP=${SMP:-4}
-TIMEOUT=${TIMEOUT:-120}
+TIMEOUT=${TIMEOUT:-240}
 KERNEL=${KERNEL:-$BUILD/kernel.elf}
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
