@@ -216,16 +216,17 @@ uint64_t hm_sim_cache_violations(hm_sim *sim) { return sim->cache_violations; }
 
 /* Translates va for one access, taking faults through hostmem like the CPU.
  * On success the lock is held: the caller copies the bytes and unlocks, so
- * no decommit can free the frame in between.  A resolved fault is retried;
- * two in a row on one access would mean hostmem says "resolved" without
- * changing anything. */
+ * no decommit can free the frame in between.  A resolved fault is retried.
+ * Another thread may undo the resolution before the retry (a decommit and a
+ * recommit), so a few in a row are fine; a thousand mean hostmem says
+ * "resolved" without changing anything. */
 static uint32_t translate(hm_sim *sim, uint64_t va, enum mmu_kind kind, uint8_t **host)
 {
 	struct mmu *m;
 	uint64_t pa;
 	uint32_t err, code;
 
-	for (int attempt = 0; attempt < 3; attempt++) {
+	for (int attempt = 0; attempt < 1000; attempt++) {
 		sim_lock(sim);
 		m = this_mmu(sim);
 		err = mmu_access(m, va, kind, &pa);
