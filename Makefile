@@ -2,9 +2,7 @@
 #
 #   make run        build, boot the kernel in QEMU + OVMF, show the console
 #   make test       host unit tests + kernel self tests; ends "N passed, N failed"
-#   make host       build/host/libhostmem.a, the hosted twin (no sanitizer)
-#   make debug      boot with QEMU waiting for gdb (see README)
-#   make clean
+#   make help       every target, one line each
 #
 # Extra kernel self tests: make test KTEST_EXTRA="path/a.c path/b.c"
 
@@ -53,7 +51,7 @@ HOST_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -I. -fsanitize=address,undefined \
 HOST_TESTS   := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(wildcard tests/host/test_*.c))
 HOST_TEST_LIB := $(wildcard tests/host/lib/*.c)
 
-.PHONY: all run test host host-test ktest debug clean deps
+.PHONY: all run test host host-test ktest debug clean deps help
 all: $(BUILD)/esp.img host
 
 # ---------------------------------------------------------------- deps
@@ -154,6 +152,22 @@ debug: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
 
 clean:
 	rm -rf $(BUILD)
+
+help:
+	@echo "make run           build, boot the kernel in QEMU (-smp \$$SMP, 4), console or tour"
+	@echo "make test          host unit tests + kernel self tests + runner and console checks"
+	@echo "make ktest         the kernel self tests only"
+	@echo "make host-test     the host unit tests only (cmocka, ASan + UBSan)"
+	@echo "make console-test  the scripted console session"
+	@echo "make host          build/host/libhostmem.a, the hosted twin"
+	@echo "make debug         QEMU waits for gdb on :1234 (README, Debugging)"
+	@echo "make bench         costs on the twin, next to Linux, and in the guest"
+	@echo "make soak          10M differential operations, then the kernel suite under load"
+	@echo "make fuzz          the differential fuzzer (libFuzzer), FUZZ_SECONDS"
+	@echo "make tsan          the threaded host tests under ThreadSanitizer"
+	@echo "make deps          install the Debian packages the build needs"
+	@echo "make clean         remove build/"
+	@echo "Variables: SMP=N RAM_MB=N V=1 KTEST_EXTRA=\"a.c b.c\" SCRIPT=file"
 
 # Targets owned by a part of the test tree (fuzzing, benchmarks, ...).
 include $(wildcard tests/*/rules.mk)

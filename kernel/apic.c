@@ -27,7 +27,7 @@ static uint64_t apic_pd[512] __attribute__((aligned(4096)));
 
 static uint64_t kernel_virt_to_phys(const void *p)
 {
-	return boot_info->kernel_phys_start + ((uint64_t)p - 0xFFFFFFFF80000000ull);
+	return boot_info->kernel_phys_start + ((uint64_t)p - KERNEL_VMA);
 }
 
 /* The 2 MiB holding the APIC, at DIRECT_MAP_BASE + its address, uncached

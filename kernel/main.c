@@ -18,6 +18,7 @@
 #include "bench.h"
 #include "shell.h"
 #include "smp.h"
+#include "percpu.h"
 #include "trap.h"
 
 const struct bootinfo *boot_info;

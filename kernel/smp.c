@@ -309,9 +309,6 @@ void smp_init_boot_cpu(void)
 	idt_load(&cpus[0]);
 }
 
-/* The CPU's setup that every CPU repeats (main.c does the boot CPU's). */
-void cpu_setup(void);
-
 void ap_main(struct cpu *c)
 {
 	gdt_load(c);
