@@ -29,6 +29,8 @@
 #include "console.h"
 #include "cpu.h"
 #include "memory.h"
+#include "smp.h"
+#include "hostmem/format.h"
 
 #define KiB       1024ull
 #define MiB       (1024 * KiB)
@@ -223,8 +225,66 @@ static void bench_meta_per_resv(void)
 	say("meta_bytes_per_resv_x1000", (b.frames_meta - a.frames_meta) * PG * 1000 / NRESV, "bytes");
 }
 
+/* ------------------------------------------------------------ many CPUs
+ *
+ * smp_bench=1 (no -icount: the TSC is time): the wall time of a commit,
+ * first touch and decommit of one page, whose decommit ends in a
+ * shootdown, with k other CPUs active (spinning in smp_run_all work, so
+ * each must take the IPI and acknowledge), k = 0 .. CPUs - 1.  The
+ * difference to k = 0 is what the shootdown's IPIs cost. */
+#define SMP_ROUNDS 2000
+#define SMP_VA     0x40000000000ull
+
+struct smp_bench { unsigned k; volatile int ready, stop; uint64_t ns; };
+
+static void smp_bench_cpu(void *arg, unsigned cpu)
+{
+	struct smp_bench *b = arg;
+	uint64_t t0;
+
+	if (cpu > b->k)
+		return;                           /* idle: left out of shootdowns */
+	if (cpu != 0) {
+		__atomic_add_fetch(&b->ready, 1, __ATOMIC_ACQ_REL);
+		while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
+			__asm__ volatile("pause");
+		return;
+	}
+	while (__atomic_load_n(&b->ready, __ATOMIC_ACQUIRE) < (int)b->k)
+		__asm__ volatile("pause");
+	t0 = rdtsc();
+	for (int i = 0; i < SMP_ROUNDS; i++) {
+		commit(SMP_VA, PG);
+		*(volatile uint8_t *)at(SMP_VA) = 1;
+		decommit(SMP_VA, PG);
+	}
+	b->ns = (rdtsc() - t0) * 1000000000ull / boot_info->tsc_hz / SMP_ROUNDS;
+	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
+}
+
+static int bench_smp(void)
+{
+	char name[32];
+
+	kprintf("bench: many CPUs: %u online\n", smp_cpu_count());
+	reserve(SMP_VA, 64 * KiB, MEM_RESERVE);
+	for (unsigned k = 0; k < smp_cpu_count(); k++) {
+		struct smp_bench b = { .k = k };
+
+		smp_run_all(smp_bench_cpu, &b);
+		hm_snprintf(name, sizeof(name), "smp_cycle_ns_%u_active", k);
+		say(name, b.ns, "ns");
+	}
+	release(SMP_VA);
+	kprintf("bench: %d failed\n", failures);
+	return failures;
+}
+
 int bench_run(void)
 {
+	if (cmdline_number("smp_bench", 0))
+		return bench_smp();
+
 	struct hostmem_stats before = stats(), after;
 
 	kprintf("bench: hostmem on the real MMU (figures in TSC ticks)\n");

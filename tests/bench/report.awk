@@ -127,6 +127,19 @@ function worst(op,    j, m) {
 	return m == "" ? "" : sprintf("%.0f", m)
 }
 
+# The many-CPU figures (kernel, -smp 4, wall time): one page's commit, first
+# touch and decommit with k other CPUs active, and what the IPIs add.
+function smp_section(    j, n, base) {
+	if (!("smp_cycle_ns_0_active" in k))
+		return
+	print ""
+	print "== many CPUs (kernel, -smp 4, ns, not -icount): commit + touch + decommit of a page"
+	base = k["smp_cycle_ns_0_active"]
+	for (j = 0; ("smp_cycle_ns_" j "_active") in k; j++)
+		printf "  %d other CPUs active %44d ns   shootdown adds %d ns\n", j,
+		       k["smp_cycle_ns_" j "_active"], k["smp_cycle_ns_" j "_active"] - base
+}
+
 function targets(    rr, rr1m, growth) {
 	print ""
 	print "== targets"
@@ -217,6 +230,7 @@ END {
 	host_table()
 	kernel_table()
 	memory_table()
+	smp_section()
 	targets()
 	write_csv()
 	write_json()

@@ -65,6 +65,12 @@ run_kernel() {
     exit 1
   fi
   grep -a '^bench: ' "$BUILD/serial-bench.log" | tr -d '\r' > "$OUT/kernel.txt"
+  echo "bench: kernel: shootdown cost at -smp 4 (time, no -icount)"
+  if ! SMP=4 QUIET=1 TAG=bench-smp TIMEOUT=${TIMEOUT:-180} tests/run-kernel.sh bench smp_bench=1; then
+    grep -a '^bench: FAILED' "$BUILD/serial-bench-smp.log" | tr -d '\r'
+    exit 1
+  fi
+  grep -a '^bench: smp_' "$BUILD/serial-bench-smp.log" | tr -d '\r' >> "$OUT/kernel.txt"
 }
 
 for p in $parts; do
