@@ -21,6 +21,7 @@
  * terminal Ctrl-C ends QEMU itself (the escape hatch if the kernel wedges);
  * a ^C byte that does reach the port abandons the line.
  */
+#include <stdbool.h>
 #include "lineedit.h"
 #include "console.h"
 #include "serial.h"
@@ -36,6 +37,7 @@ struct line {
 	char *buf;
 	size_t len, cur, cap;
 	int browse;                      /* history entry shown; nhistory: the new line */
+	bool overflow;                   /* a key was dropped: the line is refused */
 };
 
 static void put_n(char c, size_t n)
@@ -78,7 +80,9 @@ static void move_to(struct line *l, size_t pos)
 static void insert(struct line *l, char c)
 {
 	if (l->len + 1 >= l->cap) {
-		serial_putc('\a');
+		if (!l->overflow)            /* one bell, not one per dropped key */
+			serial_putc('\a');
+		l->overflow = true;
 		return;
 	}
 	for (size_t i = l->len; i > l->cur; i--)
@@ -234,6 +238,11 @@ int lineedit_read(const char *prompt, char *buf, size_t len)
 	}
 	buf[l.len] = '\0';
 	kprintf("\n");
+	if (l.overflow) {                /* never cut and run */
+		kprintf("line too long (max %zu)\n", len - 1);
+		buf[0] = '\0';
+		return 0;
+	}
 	remember(buf);
 	return (int)l.len;
 }

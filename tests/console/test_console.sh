@@ -21,6 +21,7 @@ log=$BUILD/serial-console.log
   printf 'reserve 2MX\177\n'                        # backspace: reserve 2M
   printf 'vrify\033[D\033[D\033[D\033[De\n'         # left arrow x4, then insert: verify
   printf 'load\n\033[A\n'                           # up arrow: load again
+  printf 'write $ "%0200d"\n' 0                    # over-long: refused, not cut and run
   printf 'quit\n'
 } > "$script"
 verdict=$(SCRIPT=$script QUIET=1 TAG=console TIMEOUT=${TIMEOUT:-60} tests/run-kernel.sh run 2>&1)
@@ -57,6 +58,7 @@ check guard_is_gone_after_the_fault 'read $+8K 8' "-> ok"
 check exec_from_readwrite_faults 'exec $' "STATUS_ACCESS_VIOLATION (0xc0000005)" "executing 0x"
 check exec_of_a_ret_in_rx_returns 'exec $+4K' "-> ok"
 check write_to_rx_faults 'write $+4K 90' "STATUS_ACCESS_VIOLATION (0xc0000005)" "writing 0x"
+check overlong_line_is_refused_not_run '*' "line too long (max 159)"
 check refused_commit_names_the_reserve 'alloc 240M' "E_OUTOFMEMORY (0x8007000e)" \
   "refused: would leave less than the task-critical reserve of " "; available "
 check release_inside_is_invalid_address 'release $+4K' \
