@@ -61,8 +61,11 @@ static void explain_refusal(const struct alloc_args *a)
 	struct hostmem_stats st;
 	char b1[24], b2[24], b3[24];
 
-	if (hostmem_get_stats(shell_mgr(), &st) != S_OK)
+	if (hostmem_get_stats(shell_mgr(), &st) != S_OK) {   /* a process-critical refusal */
+		kprintf("  the manager is now unusable: a process-critical commit failed, so every "
+		        "later call returns HOST_E_CLRNOTAVAILABLE; quit and run again to start over\n");
 		return;
+	}
 	avail = st.commit_available * HM_PAGE_SIZE;
 	reserve = (a->level == eTaskCritical ? st.reserve_task :
 	           a->level == eAppDomainCritical ? st.reserve_appdomain : 0) * HM_PAGE_SIZE;

@@ -33,11 +33,18 @@ static void touch(const char *what, uint32_t got, uint32_t want)
 	misses += got != want;
 }
 
+/* The counters, or why there are none: a manager that became unusable
+ * answers every call with HOST_E_CLRNOTAVAILABLE, and says so once. */
 static void counters(const char *when)
 {
 	struct hostmem_stats st;
+	HRESULT hr = hostmem_get_stats(mgr(), &st);
 
-	hostmem_get_stats(mgr(), &st);
+	if (hr != S_OK) {
+		kprintf("  [%s] no counters: hostmem_get_stats -> %s (the manager is unusable)\n", when,
+		        hostmem_hresult_name(hr));
+		return;
+	}
 	kprintf("  [%s] reservations=%llu committed=%llu untouched=%llu frames in use=%llu "
 	        "page tables=%llu free frames=%llu\n", when,
 	        (unsigned long long)st.reservations, (unsigned long long)st.commit_charge,
@@ -149,7 +156,8 @@ static void tour_pressure(void)
 	step("RegisterMemoryNotificationCallback(probe)",
 	     IHostMemoryManager_RegisterMemoryNotificationCallback(mgr(), &notifier), S_OK);
 	load();
-	hostmem_get_stats(mgr(), &st);
+	if (!step("hostmem_get_stats(&st)", hostmem_get_stats(mgr(), &st), S_OK))
+		return;
 	if (st.commit_available < st.frames_usable / 2) {
 		kprintf("  (skipped: more than half the memory is already in use)\n");
 		return;

@@ -128,7 +128,8 @@ void memory_init(int debug)
 	                  debug ? FRAMES_DEBUG : 0, &manager);
 	if (hr != S_OK)
 		panic("memory: hostmem_init failed: %s (0x%08x)", hostmem_hresult_name(hr), (uint32_t)hr);
-	hostmem_get_stats(manager, &st);
+	if ((hr = hostmem_get_stats(manager, &st)) != S_OK)
+		panic("memory: hostmem_get_stats after init: %s", hostmem_hresult_name(hr));
 	kprintf("frames: total=%llu free=%llu reserved=%llu (4 KiB)\n",
 	        (unsigned long long)boot_mem.ram_pages, (unsigned long long)st.frames_free,
 	        (unsigned long long)(boot_mem.ram_pages - st.frames_free));

@@ -22,6 +22,7 @@ log=$BUILD/serial-console.log
   printf 'vrify\033[D\033[D\033[D\033[De\n'         # left arrow x4, then insert: verify
   printf 'load\n\033[A\n'                           # up arrow: load again
   printf 'write $ "%0200d"\n' 0                    # over-long: refused, not cut and run
+  printf 'alloc 4G rw process\ndemo\n'              # the manager dies; the demo says so
   printf 'quit\n'
 } > "$script"
 verdict=$(SCRIPT=$script QUIET=1 TAG=console TIMEOUT=${TIMEOUT:-60} tests/run-kernel.sh run 2>&1)
@@ -59,6 +60,10 @@ check exec_from_readwrite_faults 'exec $' "STATUS_ACCESS_VIOLATION (0xc0000005)"
 check exec_of_a_ret_in_rx_returns 'exec $+4K' "-> ok"
 check write_to_rx_faults 'write $+4K 90' "STATUS_ACCESS_VIOLATION (0xc0000005)" "writing 0x"
 check overlong_line_is_refused_not_run '*' "line too long (max 159)"
+check a_dead_manager_is_said_plainly 'alloc 4G rw process' "E_OUTOFMEMORY" \
+  "the manager is now unusable" "HOST_E_CLRNOTAVAILABLE; quit and run again to start over"
+check demo_on_a_dead_manager_prints_no_garbage 'demo' \
+  "no counters: hostmem_get_stats -> HOST_E_CLRNOTAVAILABLE (the manager is unusable)"
 check refused_commit_names_the_reserve 'alloc 240M' "E_OUTOFMEMORY (0x8007000e)" \
   "refused: would leave less than the task-critical reserve of " "; available "
 check release_inside_is_invalid_address 'release $+4K' \
