@@ -40,19 +40,6 @@ static int alloc_tail(int argc, char **argv, int i, struct alloc_args *a)
 	return 1;
 }
 
-/* bytes in the unit that reads best, with one decimal: "31.7 MiB". */
-static const char *amount(uint64_t bytes, char buf[24])
-{
-	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
-	int u = 0;
-
-	while (u < 3 && bytes >= (1024ull << (10 * (u + 1))))
-		u++;
-	hm_snprintf(buf, 24, "%llu.%llu %s", (unsigned long long)(bytes >> (10 * (u + 1))),
-	            (unsigned long long)(((bytes >> (10 * u)) & 1023) * 10 / 1024), unit[u]);
-	return buf;
-}
-
 /* Why a commit was refused for lack of memory: more than is available, or
  * the critical level's reserve (pressure.c's watermarks) would be broken. */
 static void explain_refusal(const struct alloc_args *a)

@@ -49,6 +49,8 @@ int shell_lineno(void);
 const char *addr_text(uint64_t addr, char buf[20]);
 /* "0x10000 (64 KiB)", into buf. */
 const char *size_text(uint64_t size, char buf[40]);
+/* bytes in the unit that reads best: "64 KiB", "31.7 MiB", "111.9 TiB". */
+const char *amount(uint64_t bytes, char buf[24]);
 /* "MEM_COMMIT|MEM_RESERVE", "0" for none, into buf. */
 
 /* Ends a call's line with " -> NAME (0xVALUE)". */

@@ -242,18 +242,32 @@ const char *addr_text(uint64_t addr, char buf[20])
 	return buf;
 }
 
-const char *size_text(uint64_t size, char buf[40])
+const char *amount(uint64_t bytes, char buf[24])
 {
 	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
-	int u = -1;
+	uint64_t whole, tenths;
+	int u = 0;
 
-	while (u < 3 && size >> (10 * (u + 2)) && !(size & ((1ull << (10 * (u + 2))) - 1)))
+	while (u < 3 && bytes >= (1024ull << (10 * (u + 1))))
 		u++;
-	if (u < 0)
+	whole = bytes >> (10 * (u + 1));
+	tenths = ((bytes >> (10 * u)) & 1023) * 10 / 1024;
+	if (bytes & ((1ull << (10 * (u + 1))) - 1))
+		hm_snprintf(buf, 24, "%llu.%llu %s", (unsigned long long)whole,
+		            (unsigned long long)tenths, unit[u]);
+	else
+		hm_snprintf(buf, 24, "%llu %s", (unsigned long long)whole, unit[u]);
+	return buf;
+}
+
+const char *size_text(uint64_t size, char buf[40])
+{
+	char a[24];
+
+	if (size < 1024)
 		hm_snprintf(buf, 40, "0x%llx", (unsigned long long)size);
 	else
-		hm_snprintf(buf, 40, "0x%llx (%llu %s)", (unsigned long long)size,
-		            (unsigned long long)(size >> (10 * (u + 1))), unit[u]);
+		hm_snprintf(buf, 40, "0x%llx (%s)", (unsigned long long)size, amount(size, a));
 	return buf;
 }
 

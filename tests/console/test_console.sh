@@ -22,6 +22,7 @@ log=$BUILD/serial-console.log
   printf 'vrify\033[D\033[D\033[D\033[De\n'         # left arrow x4, then insert: verify
   printf 'load\n\033[A\n'                           # up arrow: load again
   printf 'write $ "%0200d"\n' 0                    # over-long: refused, not cut and run
+  printf 'query 0x100000000000\n'                   # a free region of about 112 TiB
   printf 'alloc 4G rw process\ndemo\n'              # the manager dies; the demo says so
   printf 'quit\n'
 } > "$script"
@@ -64,6 +65,7 @@ check a_dead_manager_is_said_plainly 'alloc 4G rw process' "E_OUTOFMEMORY" \
   "the manager is now unusable" "HOST_E_CLRNOTAVAILABLE; quit and run again to start over"
 check demo_on_a_dead_manager_prints_no_garbage 'demo' \
   "no counters: hostmem_get_stats -> HOST_E_CLRNOTAVAILABLE (the manager is unusable)"
+check big_sizes_read_in_big_units 'query 0x100000000000' "RegionSize" " TiB)"
 check refused_commit_names_the_reserve 'alloc 240M' "E_OUTOFMEMORY (0x8007000e)" \
   "refused: would leave less than the task-critical reserve of " "; available "
 check release_inside_is_invalid_address 'release $+4K' \
