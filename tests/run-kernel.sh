@@ -7,8 +7,10 @@
 # kernel command line (e.g. crash=pf).
 #
 # run opens the console (mode=console) instead of the demo when someone can
-# type (stdin is a terminal, QUIET unset) or SCRIPT=file gives the commands;
-# without either (CI, pipes) it runs the demo and exits, so it never waits.
+# type (stdin is a terminal, QUIET unset), when SCRIPT=file gives the
+# commands (SCRIPT=- : standard input), or when standard input is a pipe
+# (`printf 'stats\nquit\n' | make run`); otherwise (CI, /dev/null) it runs
+# the demo and exits, so it never waits.
 #
 # Only the kernel's pass code counts as a pass: a triple fault with -no-reboot
 # exits 0, a panic or a failed test has its own code, and a hang is cut by the
@@ -38,6 +40,10 @@ log=$BUILD/serial-$tag.log
 kmode=$mode
 [ "$mode" = debug ] && kmode=${DEBUG_MODE:-test}   # what the kernel does under gdb
 console=
+if [ "$mode" = run ] && { [ "${SCRIPT:-}" = - ] || { [ -z "${SCRIPT:-}" ] && [ -p /dev/stdin ]; }; }; then
+  mkdir -p "$BUILD" && cat > "$BUILD/console-stdin-$tag.hm" || exit 1
+  SCRIPT=$BUILD/console-stdin-$tag.hm    # typed once the prompt is up, like a file
+fi
 if [ "$mode" = run ] && [ -n "${SCRIPT:-}" ]; then
   [ -r "$SCRIPT" ] || { echo "run-kernel.sh: cannot read SCRIPT=$SCRIPT"; exit 1; }
   console=script

@@ -26,7 +26,7 @@ log=$BUILD/serial-console.log
   printf 'alloc 4G rw process\ndemo\n'              # the manager dies; the demo says so
   printf 'quit\n'
 } > "$script"
-verdict=$(SCRIPT=$script QUIET=1 TAG=console TIMEOUT=${TIMEOUT:-60} tests/run-kernel.sh run 2>&1)
+verdict=$(SCRIPT=$script QUIET=1 TAG=console TIMEOUT=${TIMEOUT:-60} tests/run-kernel.sh run 2>&1 < /dev/null)
 transcript=$(tr -d '\r' < "$log" 2> /dev/null)
 
 result() {   # result NAME WHY: passes when WHY is empty
@@ -96,6 +96,16 @@ why=
 grep -q "exited normally" <<<"$verdict" || why="runner: $(head -n 1 <<<"$verdict")"
 [ -n "$why" ] || grep -qx "bye" <<<"$transcript" || why="no \"bye\" after quit"
 result quit_exits_qemu_cleanly "$why"
+
+# A second boot: commands piped into `make run` (run-kernel.sh run, stdin a pipe).
+verdict=$(printf 'stats\nquit\n' | QUIET=1 TAG=console-pipe TIMEOUT=${TIMEOUT:-60} \
+          tests/run-kernel.sh run 2>&1)
+piped=$(tr -d '\r' < "$BUILD/serial-console-pipe.log" 2> /dev/null)
+why=
+grep -q "exited normally" <<<"$verdict" || why="runner: $(head -n 1 <<<"$verdict")"
+[ -n "$why" ] || grep -q "^hm> stats" <<<"$piped" || why="the piped \"stats\" did not run"
+[ -n "$why" ] || grep -q "hostmem_get_stats" <<<"$piped" || why="no stats output"
+result piped_input_runs_its_commands "$why"
 
 echo "console: $pass passed, $fail failed"
 [ $fail -eq 0 ]
