@@ -50,6 +50,29 @@ check panic_outside_a_test_dumps_registers "kernel panic" \
 check invalid_opcode_outside_a_test_panics "kernel panic" "#UD invalid opcode" -- run crash=ud
 KERNEL=$BUILD/garbage.elf check bad_kernel_file_is_refused "loader refused" \
   "loader: bad kernel" -- run
+# make debug: QEMU waits for gdb; gdb (batch) connects and lets it run the
+# tour; a passing kernel is exit status 0, and the firmware's screen escapes
+# stay off the terminal.
+debug_check() {
+  local out rc why= gdbout
+  if ! command -v gdb > /dev/null; then
+    n=$((n + 1)); echo "not ok $n make_debug_exits_0_when_the_kernel_passes # gdb is not installed"
+    fail=$((fail + 1)); return
+  fi
+  DEBUG_MODE=run TAG=debug tests/run-kernel.sh debug > "$BUILD/debug-check.out" 2>&1 < /dev/null &
+  local pid=$!
+  for _ in $(seq 50); do ss -ltn 2> /dev/null | grep -q ':1234 ' && break; sleep 0.2; done
+  gdbout=$(timeout 60 gdb -batch -nx -ex 'target remote localhost:1234' -ex continue 2>&1)
+  wait $pid; rc=$?
+  out=$(cat "$BUILD/debug-check.out")
+  [ $rc = 0 ] || why="run-kernel.sh debug exited $rc: $(tail -n 1 <<<"$out")"
+  [ -n "$why" ] || ! grep -q $'\e' <<<"$out" || why="escape codes reached the terminal"
+  [ -n "$why" ] || grep -q "demo: every step" <<<"$out" || why="the tour did not run (gdb: $(tail -n 1 <<<"$gdbout"))"
+  n=$((n + 1))
+  if [ -z "$why" ]; then echo "ok $n make_debug_exits_0_when_the_kernel_passes"; pass=$((pass + 1))
+  else echo "not ok $n make_debug_exits_0_when_the_kernel_passes # $why"; fail=$((fail + 1)); fi
+}
+debug_check
 # The console, driven through the serial port by a script: one boot, a check per rule.
 tests/console/test_console.sh "$n" | tee "$BUILD/console-tests.log"
 tally "$BUILD/console-tests.log"
