@@ -15,6 +15,8 @@ need=(
   "mtools:/usr/bin/mcopy"
   "dosfstools:/sbin/mkfs.fat"
   "libcmocka-dev:/usr/include/cmocka.h"
+  "gdb:/usr/bin/gdb"
+  "iproute2:/usr/bin/ss"
 )
 # `install-deps.sh bench`: also what `make bench` needs (callgrind, the plot).
 if [ "${1:-}" = bench ]; then
