@@ -103,7 +103,8 @@ static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
 	tlb_finish(&g);
 	if (s != PT_OK)
 		hm->plat->panic(hm->plat->ctx, "hm_fault: a promised frame was not there");
-	/* The marks of a reset or of a write before a decommit stay. */
+	/* The marks of a reset or of a write before a decommit stay: software
+	 * bits only, so no translation needs dropping (pte_needs_flush). */
 	if (pte_marks(e)) {
 		tlb_gather_init(&g, &hm->frames);
 		for (uint64_t p = lo, now; p < hi; p += PAGE) {

@@ -689,7 +689,7 @@ int pt_replace(struct pagetable *pt, uint64_t va, uint64_t decided, uint64_t val
 	if (level > 2 || (level == 2 && !pte_is_large(old)) || (level == 2 && value == 0))
 		return PT_BAD_RANGE;
 	leaf_set(pt, table, i, decided, value, value);
-	if (old & PTE_P)
+	if (pte_needs_flush(old, value))
 		tlb_gather_page(g, va & ~(span_of(level) - 1));
 	if (value == 0 && frame_of(pt->fr, table)->count == 0)
 		prune_path(pt, va, g);

@@ -103,7 +103,8 @@ int pt_unmap_traced(struct pagetable *pt, uint64_t va, size_t npages, struct tlb
  * caller read as decided, as value, with the same frame (it is neither
  * gathered nor freed): for marks and protections decided by the caller.  A
  * write another CPU recorded after the caller's read is kept (W).  A present
- * old entry's translation is gathered; a table left empty is pruned.
+ * old entry's translation is gathered unless only software marks changed
+ * (pte_needs_flush); a table left empty is pruned.
  * PT_BAD_RANGE if there is no such leaf (or value 0 for a PS entry). */
 int pt_replace(struct pagetable *pt, uint64_t va, uint64_t decided, uint64_t value,
                struct tlb_gather *g);

@@ -276,6 +276,15 @@ static inline uint64_t pte_reprotect(uint64_t pte, uint32_t prot)
 	return n;
 }
 
+/* Does replacing old by new need the old translation dropped?  Only if old
+ * was present and something besides the software marks changed (the CPU
+ * ignores W and DISCARDED; a cleared D must be flushed, or a CPU holding
+ * the entry marked dirty would not set D again). */
+static inline bool pte_needs_flush(uint64_t old, uint64_t new)
+{
+	return (old & PTE_P) && ((old ^ new) & ~(PTE_WRITTEN | PTE_DISCARDED));
+}
+
 /* Written since the last write-watch reset (present or not, or a trace). */
 static inline bool pte_is_dirty(uint64_t pte)
 {
