@@ -139,7 +139,7 @@ host-test: $(HOST_TESTS)
 	@tests/run-host.sh $(HOST_TESTS)
 
 ktest: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
-	@tests/run-kernel.sh test
+	@tests/run-kernel.sh test $(if $(ONLY),only=$(ONLY))
 
 test: $(HOST_TESTS) $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
 	@tests/run-all.sh $(HOST_TESTS)
@@ -156,7 +156,7 @@ clean:
 help:
 	@echo "make run           build, boot the kernel in QEMU (-smp \$$SMP, 4), console or tour"
 	@echo "make test          host unit tests + kernel self tests + runner and console checks"
-	@echo "make ktest         the kernel self tests only"
+	@echo "make ktest         the kernel self tests only (ONLY=word: those whose name holds it)"
 	@echo "make host-test     the host unit tests only (cmocka, ASan + UBSan)"
 	@echo "make console-test  the scripted console session"
 	@echo "make host          build/host/libhostmem.a, the hosted twin"

@@ -19,6 +19,12 @@
 #define ICR_INIT     0x00004500u   /* INIT, level assert */
 #define ICR_STARTUP  0x00004600u
 #define ICR_OTHERS   0x000C0000u   /* shorthand: all excluding self */
+#define REG_LVT_TIMER 0x320
+#define REG_TIMER_INIT 0x380
+#define REG_TIMER_NOW  0x390
+#define REG_TIMER_DIV  0x3E0
+#define TIMER_MASKED  (1u << 16)
+#define TIMER_DIV_1   0xB
 
 static volatile uint32_t *apic;
 
@@ -52,7 +58,13 @@ void apic_init(void)
 static uint32_t rd(uint32_t reg) { return apic[reg / 4]; }
 static void wr(uint32_t reg, uint32_t v) { apic[reg / 4] = v; }
 
-void apic_enable(void) { wr(REG_SVR, 0x100 | APIC_SPURIOUS); }
+static uint32_t timer_per_ms;   /* APIC timer ticks per ms, the same on every CPU */
+
+void apic_enable(void)
+{
+	wr(REG_SVR, 0x100 | APIC_SPURIOUS);
+	wr(REG_TIMER_DIV, TIMER_DIV_1);
+}
 uint32_t apic_id(void) { return rd(REG_ID) >> 24; }
 void apic_eoi(void) { wr(REG_EOI, 0); }
 
@@ -78,6 +90,28 @@ static void delay_us(uint64_t us)
 	while (rdtsc() < end)
 		__asm__ volatile("pause");
 }
+
+/* The timer's rate, against the TSC: count down from the top for 1 ms. */
+void apic_timer_calibrate(void)
+{
+	wr(REG_LVT_TIMER, TIMER_MASKED | IPI_WAKE);
+	wr(REG_TIMER_INIT, 0xFFFFFFFFu);
+	delay_us(1000);
+	timer_per_ms = 0xFFFFFFFFu - rd(REG_TIMER_NOW);
+	wr(REG_TIMER_INIT, 0);
+	if (timer_per_ms == 0)
+		panic("apic: the timer did not count");
+}
+
+void apic_timer_once(unsigned ms)
+{
+	uint64_t ticks = (uint64_t)timer_per_ms * ms;
+
+	wr(REG_LVT_TIMER, IPI_WAKE);             /* one-shot, unmasked */
+	wr(REG_TIMER_INIT, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)ticks);
+}
+
+bool apic_timer_expired(void) { return rd(REG_TIMER_NOW) == 0; }
 
 /* The universal start-up algorithm: INIT, 10 ms, STARTUP, 200 us, STARTUP. */
 void apic_start_cpu(uint32_t id, uint8_t page)

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define IPI_WAKE      0xF0    /* wakes an idle CPU: new smp_run_all work */
+#define IPI_WAKE      0xF0    /* wakes a sleeping CPU: new work, its turn, its timer */
 #define IPI_SHOOTDOWN 0xF1    /* apply the published TLB shootdown */
 #define IPI_BARRIER   0xF2    /* execute a full memory barrier, acknowledge */
 #define APIC_SPURIOUS 0xFF
@@ -23,6 +23,11 @@ void apic_eoi(void);
 /* A fixed-vector IPI to every other CPU, or to one APIC id. */
 void apic_send_all_others(uint8_t vector);
 void apic_send(uint32_t apic_id, uint8_t vector);
+/* The APIC timer: measure its rate (boot CPU, once), then on any CPU an
+ * IPI_WAKE to itself in about ms milliseconds (the bound of a sleep). */
+void apic_timer_calibrate(void);
+void apic_timer_once(unsigned ms);
+bool apic_timer_expired(void);   /* the last apic_timer_once has run out */
 /* INIT, then two STARTUPs at page `page` (its physical address >> 12). */
 void apic_start_cpu(uint32_t apic_id, uint8_t page);
 

@@ -3,12 +3,14 @@
 #define KERNEL_CPU_H
 
 #include <stdint.h>
+#include <stdbool.h>
 
 #define CR0_WP    (1ull << 16)
 #define CR4_SMEP  (1ull << 20)
 #define CR4_SMAP  (1ull << 21)
 #define MSR_EFER  0xC0000080u
 #define EFER_NXE  (1ull << 11)
+#define RFLAGS_IF (1ull << 9)
 #define MSR_PAT   0x277u
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
@@ -43,6 +45,13 @@ DEFINE_CR(4)
 #undef DEFINE_CR
 
 static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
+static inline bool interrupts_on(void)
+{
+	uint64_t f;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f & RFLAGS_IF;
+}
 static inline void flush_tlb(void) { write_cr3(read_cr3()); }
 static inline void halt_forever(void) { for (;;) __asm__ volatile("cli; hlt"); }
 

@@ -5,10 +5,11 @@
  *
  * The lock: take a ticket (atomic fetch-add on next), wait until serving
  * reaches it.  Tickets make it fair (FIFO), so no CPU starves under
- * contention.  The wait pauses and applies pending shootdowns (cpu_relax:
- * a CPU waiting here may be inside a page fault with interrupts off, and
- * the holder may be waiting for its acknowledgement), and panics after
- * 10 s.  A CPU asking for the lock it holds (hostmem touching managed
+ * contention.  The wait (smp_wait_for) pauses and applies pending
+ * shootdowns (a CPU waiting here may be inside a page fault with
+ * interrupts off, and the holder may be waiting for its acknowledgement);
+ * with interrupts on it soon sleeps in hlt, and unlock wakes the CPU whose
+ * ticket is next (smp_wake).  It panics after 10 s.  A CPU asking for the lock it holds (hostmem touching managed
  * memory under its own lock: a bug) panics instead of deadlocking; owner is
  * written only by the holder.
  *
@@ -78,25 +79,25 @@ static void k_lock(void *ctx)
 {
 	int me = (int)smp_cpu_id();
 	uint32_t ticket;
-	uint64_t deadline;
 
 	if (__atomic_load_n(&lock.owner, __ATOMIC_RELAXED) == me)
 		panic("hostmem re-entered on cpu %d while it holds its lock", me);
 	ticket = __atomic_fetch_add(&lock.next, 1, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&lock.serving, __ATOMIC_ACQUIRE) != ticket) {
-		deadline = smp_deadline(10000);
-		while (__atomic_load_n(&lock.serving, __ATOMIC_ACQUIRE) != ticket) {
-			cpu_relax();
-			smp_check_deadline(deadline, "hostmem's lock: not granted within 10 s");
-		}
-	}
+	if (__atomic_load_n(&lock.serving, __ATOMIC_ACQUIRE) != ticket)
+		smp_wait_for(&lock.serving, ticket, smp_deadline(10000),
+		             "hostmem's lock: not granted within 10 s");
 	__atomic_store_n(&lock.owner, me, __ATOMIC_RELAXED);
 }
 
+/* seq_cst: the store and smp_wake's read of the sleepers are Dekker's pair
+ * (smp.c, theory 5). */
 static void k_unlock(void *ctx)
 {
+	uint32_t next = lock.serving + 1;
+
 	__atomic_store_n(&lock.owner, -1, __ATOMIC_RELAXED);
-	__atomic_store_n(&lock.serving, lock.serving + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&lock.serving, next, __ATOMIC_SEQ_CST);
+	smp_wake(&lock.serving, next);
 }
 
 __attribute__((noreturn)) static void k_panic(void *ctx, const char *why)

@@ -24,6 +24,10 @@ struct cpu {
 	uint64_t barrier_seen;           /* last smp_barrier_all done (smp.c; atomic) */
 	bool online;                     /* set once by the CPU itself (atomic) */
 	bool active;                     /* may hold lower-half translations (smp.c, 3; atomic) */
+	bool sleeping;                   /* in smp_wait_for's hlt (smp.c, 5; atomic) */
+	const uint32_t *wait_word;       /* what it sleeps on, until *wait_word == wait_value; */
+	uint32_t wait_value;             /*   written before sleeping is set */
+	uint64_t sleeps, timer_wakes;    /* sleep_once's count, and how many its timer ended (tests) */
 	uint64_t gdt[5];
 	uint8_t tss[104] __attribute__((aligned(16)));
 	uint8_t idt[4096] __attribute__((aligned(16)));

@@ -40,6 +40,20 @@
  *    finish.  Each CPU runs fn inside a recovery point, so an unexpected
  *    fault ends fn on that CPU only and is kept for smp_take_fault.
  *
+ * 5. Sleeping waits.  With 4 vCPUs on 2 host cores a CPU spinning on a
+ *    lock takes host time from the CPU that holds it, and every contended
+ *    call then costs a host time slice (milliseconds).  So a wait that may
+ *    sleep (smp_wait_for, with interrupts on: hostmem's lock) spins briefly,
+ *    then halts until smp_wake names the value it waits for, as a
+ *    paravirtual spinlock halts and is kicked.  The sleeper and the waker
+ *    are the two sides of Dekker's pattern (seq_cst): the sleeper counts
+ *    itself in sleepers, sets sleeping and then reads the word; the waker
+ *    writes the word and then reads sleepers and sleeping.  One of them sees
+ *    the other, so a wake is never lost; sti;hlt has no window, and the APIC
+ *    timer wakes the sleeper every SLEEP_MS anyway, so its deadline holds.
+ *    A sleeping CPU is out of the lazy-TLB set, as an idle one: it touches
+ *    no lower-half address until it wakes, sets active and reloads CR3.
+ *
  * Shared state and what protects it: cpus[i].online, shoot_seen and
  * work_seen are written by CPU i only, read by others with atomics; batch
  * and shoot_gen by the initiator holding hostmem's lock; work by the boot
@@ -57,6 +71,8 @@
 
 #define AP_STACK   (64 * 1024)
 #define MAX_BATCH  32
+#define SPINS_BEFORE_SLEEP 64
+#define SLEEP_MS   10
 
 struct cpu cpus[MAX_CPUS];
 static uint8_t ap_stacks[MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
@@ -67,6 +83,7 @@ static struct {
 	unsigned n;                      /* 0: flush everything */
 } batch;
 static uint64_t shoot_gen;
+static unsigned sleepers;             /* CPUs in sleep_once (theory 5; atomic) */
 static uint64_t barrier_gen;           /* smp_barrier_all; callers serialised by barrier_lock */
 static int barrier_lock;
 
@@ -174,6 +191,55 @@ void smp_shootdown(const uint64_t *va, unsigned n)
 		apic_send(cpus[i].apic_id, IPI_SHOOTDOWN);
 	}
 	wait_for_acks(gen, mask);
+}
+
+/* ------------------------------------------------------------ sleeping waits */
+
+/* One halt until the word may have changed (theory 5); the CPU leaves the
+ * lazy-TLB set meanwhile. */
+static void sleep_once(struct cpu *c, const uint32_t *word, uint32_t want)
+{
+	__asm__ volatile("cli" ::: "memory");
+	c->wait_word = word;
+	c->wait_value = want;
+	__atomic_add_fetch(&sleepers, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->active, false, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->sleeping, true, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != want) {
+		apic_timer_once(SLEEP_MS);
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		c->sleeps++;
+		c->timer_wakes += apic_timer_expired();
+	}
+	__atomic_store_n(&c->sleeping, false, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&sleepers, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->active, true, __ATOMIC_SEQ_CST);
+	flush_tlb();                             /* theory 3: lazy TLB */
+	__asm__ volatile("sti" ::: "memory");
+}
+
+void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const char *what)
+{
+	struct cpu *c = this_cpu();
+	bool may_sleep = c->online && interrupts_on();
+
+	for (unsigned spins = 0; __atomic_load_n(word, __ATOMIC_ACQUIRE) != want; spins++) {
+		smp_check_deadline(deadline, what);
+		if (may_sleep && spins >= SPINS_BEFORE_SLEEP)
+			sleep_once(c, word, want);
+		else
+			cpu_relax();
+	}
+}
+
+void smp_wake(const uint32_t *word, uint32_t value)
+{
+	if (!__atomic_load_n(&sleepers, __ATOMIC_SEQ_CST))
+		return;
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		if (__atomic_load_n(&cpus[i].sleeping, __ATOMIC_SEQ_CST) &&
+		    cpus[i].wait_word == word && cpus[i].wait_value == value)
+			apic_send(cpus[i].apic_id, IPI_WAKE);
 }
 
 /* ------------------------------------------------------------ write buffers */
@@ -386,6 +452,7 @@ void smp_start_others(void)
 
 	apic_init();
 	apic_enable();
+	apic_timer_calibrate();
 	cpus[0].apic_id = apic_id();
 	__atomic_store_n(&cpus[0].active, true, __ATOMIC_RELEASE);   /* never idle */
 	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);

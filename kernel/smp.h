@@ -34,6 +34,13 @@ uint64_t smp_barriers_done(unsigned cpu);
  * exception code (0 if none), for the test harness. */
 uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu);
 
+/* Waits until *word == want (acquire), panicking with what past deadline.
+ * With interrupts on it spins briefly, then sleeps in hlt until smp_wake
+ * names that value; with them off (a page fault) it only spins.  The
+ * writer of *word stores it (seq_cst) and then calls smp_wake. */
+void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const char *what);
+void smp_wake(const uint32_t *word, uint32_t value);
+
 /* Panics with what when the TSC passes deadline (from smp_deadline). */
 uint64_t smp_deadline(uint64_t ms);
 void smp_check_deadline(uint64_t deadline, const char *what);

@@ -31,8 +31,14 @@ static void page_fault(struct trapframe *tf)
 	uint64_t va = read_cr2();
 	uint32_t code = STATUS_ACCESS_VIOLATION;
 
-	if (va < HM_USER_LIMIT && !(tf->error & PF_RSVD))
+	/* With CR2 read, interrupts may come back if the faulting code had
+	 * them: hostmem's lock may then sleep and shootdowns arrive as IPIs. */
+	if (va < HM_USER_LIMIT && !(tf->error & PF_RSVD)) {
+		if (tf->rflags & RFLAGS_IF)
+			__asm__ volatile("sti" ::: "memory");
 		code = memory_fault(va, (uint32_t)tf->error);
+		__asm__ volatile("cli" ::: "memory");
+	}
 	if (code == 0)
 		return;
 	raise_exception(tf, code, va);
