@@ -71,6 +71,10 @@ check_order() {  # check_order NAME COMMAND FIRST NEXT: NEXT is the line right a
 }
 
 check console_opens_after_the_boot_report '*' "commit: limit=" "hostmem console:" "hm> "
+u='[0-9.]+ [KMGT]iB'
+result boot_report_separates_reserved_ram_from_devices "$(grep -qE \
+  "^memory map: .*RAM $u: usable $u in .*firmware-reserved $u; device ranges \(MMIO, not RAM\) $u\$" \
+  <<<"$transcript" || echo "no memory map line with RAM, firmware-reserved and device ranges in units")"
 check alloc_reserves_and_commits 'alloc 64K' \
   "VirtualAlloc(NULL, 0x10000 (64 KiB), MEM_COMMIT|MEM_RESERVE, PAGE_READWRITE) -> S_OK (0x00000000)" \
   "*ppMem = 0x"
