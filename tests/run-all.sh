@@ -80,8 +80,8 @@ debug_check
 quiet_check() {
   local why= serial slow t
   serial=$(tr -d '\r' < "$BUILD/serial-test.log")
-  grep -q '^hostmem' "$BUILD/host-tests.log" && why="host: $(grep -m1 '^hostmem' "$BUILD/host-tests.log")"
-  [ -n "$why" ] || ! grep -q '^hostmem' <<<"$serial" || why="kernel: $(grep -m1 '^hostmem' <<<"$serial")"
+  grep -q '^hostmem:' "$BUILD/host-tests.log" && why="host: $(grep -m1 '^hostmem:' "$BUILD/host-tests.log")"
+  [ -n "$why" ] || ! grep -q '^hostmem:' <<<"$serial" || why="kernel: $(grep -m1 '^hostmem:' <<<"$serial")"
   n=$((n + 1))
   if [ -z "$why" ]; then echo "ok $n passing_run_marks_the_errors_it_provokes"; pass=$((pass + 1))
   else echo "not ok $n passing_run_marks_the_errors_it_provokes # unmarked: $why"; fail=$((fail + 1)); fi
