@@ -110,7 +110,7 @@ static void refused(const struct command *c)
 		return;
 	}
 	kprintf("%s: %s\n", c->name, arg_why());
-	kprintf("usage: %s %s   (`help %s`: more)\n", c->name, c->args, c->name);
+	kprintf("usage: %s%s%s   (`help %s`: more)\n", c->name, *c->args ? " " : "", c->args, c->name);
 }
 
 /* The most words after the name c takes: one per word of its usage line;
