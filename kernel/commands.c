@@ -22,6 +22,23 @@ struct alloc_args {
 	EMemoryCriticalLevel level;
 };
 
+/* A word after the size that is none of what may stand there.  In the
+ * protection's place, the protection's own reason, then what else it could be. */
+static int refuse_tail(const char *word, int prot_place)
+{
+	char list[160], flag[200], reason[320];
+	DWORD prot;
+
+	names_words(memtype_names, memtype_names_count, list, sizeof(list));
+	hm_snprintf(flag, sizeof(flag), "a flag (%s, or MEM_* names) or a level "
+	            "(task appdomain process)", list);
+	if (!prot_place)
+		return arg_refuse("\"%s\" is not %s", word, flag);
+	arg_protect(word, &prot);
+	hm_snprintf(reason, sizeof(reason), "%s", arg_why());
+	return arg_refuse("%s\n  nor %s", reason, flag);
+}
+
 /* The words after the size: [PROT] [FLAG..] [LEVEL] [at ADDR], in argv[i..]. */
 static int alloc_tail(int argc, char **argv, int i, struct alloc_args *a)
 {
@@ -29,12 +46,14 @@ static int alloc_tail(int argc, char **argv, int i, struct alloc_args *a)
 
 	for (; i < argc; i++) {
 		if (word_is(argv[i], "at")) {
-			if (++i == argc || !arg_number(argv[i], &a->addr))
+			if (++i == argc)
+				return arg_refuse("\"at\" needs an address after it");
+			if (!arg_number(argv[i], &a->addr))
 				return 0;
 		} else if (i == prot_at && arg_protect(argv[i], &a->prot)) {
 			continue;
 		} else if (!arg_level(argv[i], &a->level) && !arg_memflag(argv[i], &a->type)) {
-			return 0;
+			return refuse_tail(argv[i], i == prot_at);
 		}
 	}
 	return 1;
@@ -69,7 +88,7 @@ static void explain_refusal(const struct alloc_args *a)
 /* A new reservation's base becomes `$`. */
 static void valloc(const struct alloc_args *a)
 {
-	char at[20], size[40], type[160], prot[96];
+	char at[20], size[40], type[160], prot[96], b1[24], b2[24];
 	void *p = 0;
 	HRESULT hr;
 
@@ -79,7 +98,10 @@ static void valloc(const struct alloc_args *a)
 	        memtype_name(a->type, type, sizeof(type)), protect_name(a->prot, prot, sizeof(prot)),
 	        a->level ? ", " : "", a->level ? level_name(a->level) : "");
 	show_hr(hr);
-	if (hr == E_OUTOFMEMORY && (a->type & MEM_COMMIT))
+	if (hr != S_OK && a->size > HM_USER_LIMIT - HM_USER_MIN)
+		kprintf("  %s is more than the whole address space (%s)\n", amount(a->size, b1),
+		        amount(HM_USER_LIMIT - HM_USER_MIN, b2));
+	else if (hr == E_OUTOFMEMORY && (a->type & MEM_COMMIT))
 		explain_refusal(a);
 	if (hr != S_OK)
 		return;
@@ -124,7 +146,7 @@ int cmd_reset(int argc, char **argv)
 	if (argc < 3 || argc > 4 || !arg_number(argv[1], &a.addr) || !arg_number(argv[2], &a.size))
 		return CMD_USAGE;
 	if (argc == 4 && !word_is(argv[3], "undo"))
-		return CMD_USAGE;
+		return arg_refuse("\"%s\" is not \"undo\"", argv[3]), CMD_USAGE;
 	if (argc == 4)
 		a.type = MEM_RESET_UNDO;
 	valloc(&a);
@@ -253,7 +275,7 @@ int cmd_watch(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 4 && !word_is(argv[3], "reset"))
-		return CMD_USAGE;
+		return arg_refuse("\"%s\" is neither \"reset\" nor \"clear\"", argv[3]), CMD_USAGE;
 	flags = argc == 4 ? WRITE_WATCH_FLAG_RESET : 0;
 	hr = hostmem_get_write_watch(shell_mgr(), flags, (void *)addr, len, pages, &count, &gran);
 	kprintf("GetWriteWatch(%s, %s, %s, pages, &count = %d)", flags ? "WRITE_WATCH_FLAG_RESET" : "0",

@@ -17,12 +17,30 @@ static int misses;
 
 static IHostMemoryManager *mgr(void) { return kernel_memory_manager(); }
 
+/* The notification callback runs inside the call that moved the level, so
+ * before that call's line is printed: it only keeps what it heard, and each
+ * step's line is followed by what arrived during it. */
+#define HEARD_MAX 8
+static EMemoryAvailable heard[HEARD_MAX];
+static int nheard;
+
+static void notes_show(void)
+{
+	static const char *const names[] = { "?", "eMemoryAvailableLow", "eMemoryAvailableNeutral",
+	                                     "eMemoryAvailableHigh" };
+
+	for (int i = 0; i < nheard; i++)
+		kprintf("  >> OnMemoryNotification(%s)\n", names[heard[i] <= 3 ? heard[i] : 0]);
+	nheard = 0;
+}
+
 /* Prints one call and its result; false (and counted) if it is not what
  * the contract says, so the tour never touches memory it did not get. */
 static bool step(const char *what, HRESULT got, HRESULT want)
 {
 	kprintf("  %-58s -> %s%s\n", what, hostmem_hresult_name(got),
 	        got == want ? "" : "   (UNEXPECTED)");
+	notes_show();
 	misses += got != want;
 	return got == want;
 }
@@ -125,10 +143,8 @@ static ULONG note_ref(ICLRMemoryNotificationCallback *t) { return 1; }
 
 static HRESULT note(ICLRMemoryNotificationCallback *t, EMemoryAvailable level)
 {
-	static const char *const names[] = { "?", "eMemoryAvailableLow", "eMemoryAvailableNeutral",
-	                                     "eMemoryAvailableHigh" };
-
-	kprintf("  >> OnMemoryNotification(%s)\n", names[level <= 3 ? level : 0]);
+	if (nheard < HEARD_MAX)
+		heard[nheard++] = level;
 	return S_OK;
 }
 
@@ -143,6 +159,7 @@ static void load(void)
 	IHostMemoryManager_GetMemoryLoad(mgr(), &pct, &avail);
 	kprintf("  GetMemoryLoad: %u%% in use, %llu MiB available for commit\n", pct,
 	        (unsigned long long)(avail >> 20));
+	notes_show();
 }
 
 /* Commit (without touching) until less than 10 % is left, then give it back:

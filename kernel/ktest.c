@@ -4,9 +4,27 @@
 #include "console.h"
 #include "smp.h"
 #include "boot.h"
+#include "memory.h"
 #include "hostmem/format.h"
 
 extern const struct ktest __ktests_start[], __ktests_end[];
+
+#define PROGRESS_MS 3000
+
+static const struct ktest *running;
+static uint64_t started, progress_due;   /* uptime_ms */
+
+void ktest_progress(uint64_t done)
+{
+	uint64_t now = uptime_ms(), due = __atomic_load_n(&progress_due, __ATOMIC_RELAXED);
+
+	/* One CPU wins each due time; the others go on working. */
+	if (now < due || !__atomic_compare_exchange_n(&progress_due, &due, now + PROGRESS_MS, false,
+	                                              __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	kprintf("# %s: %llu operations done, %llu s\n", running->name, (unsigned long long)done,
+	        (unsigned long long)(now > started ? (now - started) / 1000 : 0));
+}
 
 void ktest_fail(struct ktest_run *t, const char *file, int line, const char *fmt, ...)
 {
@@ -38,12 +56,17 @@ static int run_test(int index, const struct ktest *test)
 
 	unsigned cpu;
 
+	running = test;
+	started = uptime_ms();
+	__atomic_store_n(&progress_due, started + PROGRESS_MS, __ATOMIC_RELAXED);
+	memory_log_expected(0);
 	if (try_call(run_one, &a, &fi))
 		ktest_fail(&run, "fault", 0, "unexpected exception 0x%08x vector %u at rip %p addr %p",
 		           fi.code, fi.vector, (void *)fi.rip, (void *)fi.addr);
 	if ((fi.code = smp_take_fault(&fi.rip, &fi.addr, &cpu)) != 0)
 		ktest_fail(&run, "fault", 0, "unexpected exception 0x%08x on cpu %u at rip %p addr %p",
 		           fi.code, cpu, (void *)fi.rip, (void *)fi.addr);
+	memory_log_expected(0);      /* a test that failed half-way leaves it on */
 	if (run.failed)
 		kprintf("not ok %d %s # %s\n", index, test->name, run.reason);
 	else

@@ -53,6 +53,14 @@ void ktest_fail(struct ktest_run *t, const char *file, int line, const char *fmt
 		} \
 	} while (0)
 
+/*
+ * For a test that runs for seconds: call it as work gets done (any CPU, any
+ * rate); every few seconds it prints a KTAP diagnostic,
+ *   # NAME: 1200 operations done, 6 s
+ * so a slow run shows it is moving, and how fast.
+ */
+void ktest_progress(uint64_t done);
+
 /* Runs every registered test; returns the number that failed. */
 int ktest_run_all(void);
 

@@ -110,6 +110,22 @@ static void cpu_init(void)
 	flush_tlb();
 }
 
+/* The map by kind, each in the unit that reads best: RAM (what the kernel
+ * may use, what it runs in, what the firmware keeps), then device ranges,
+ * which are address space and not memory. */
+static void report_classes(uint64_t usable)
+{
+	const uint64_t *pg = boot_mem.pages;
+	char ram[24], use[24], kern[24], fw[24], resv[24], dev[24];
+
+	kprintf("memory map: %zu descriptors; RAM %s: usable %s in %zu ranges, kernel %s, "
+	        "firmware %s, firmware-reserved %s; device ranges (MMIO, not RAM) %s\n",
+	        boot_mem.descriptors, amount((boot_mem.ram_pages + pg[MEM_RESERVED]) << 12, ram),
+	        amount(usable, use), boot_nusable, amount(pg[MEM_KERNEL] << 12, kern),
+	        amount(pg[MEM_FIRMWARE] << 12, fw), amount(pg[MEM_RESERVED] << 12, resv),
+	        amount(pg[MEM_MMIO] << 12, dev));
+}
+
 static void memory_report(void)
 {
 	const struct bootinfo *bi = boot_info;
@@ -121,13 +137,7 @@ static void memory_report(void)
 		panic("memory map: malformed or more than %d usable ranges", MAX_USABLE_RANGES);
 	for (size_t i = 0; i < boot_nusable; i++)
 		usable += boot_usable[i].end - boot_usable[i].base;
-	kprintf("memory map: %zu descriptors, RAM %llu MiB: usable %llu KiB in %zu ranges, "
-	        "kernel %llu KiB, firmware %llu KiB, reserved %llu KiB\n",
-	        boot_mem.descriptors, (unsigned long long)(boot_mem.ram_pages >> 8),
-	        (unsigned long long)(usable >> 10), boot_nusable,
-	        (unsigned long long)boot_mem.pages[MEM_KERNEL] * 4,
-	        (unsigned long long)boot_mem.pages[MEM_FIRMWARE] * 4,
-	        (unsigned long long)boot_mem.pages[MEM_RESERVED] * 4);
+	report_classes(usable);
 }
 
 /* crash=pf|ud on the command line: an exception outside any test, so the

@@ -14,6 +14,7 @@
 #include "boot/bootinfo.h"
 
 #define PAGE 4096ull
+#define EFI_MEMORY_WB 0x8ull     /* the range can be cached write-back: it is memory */
 
 struct desc {
 	uint32_t type, pad;
@@ -110,6 +111,12 @@ static int desc_range(const struct desc *d, uint64_t *base, uint64_t *end)
 static void count(struct memmap_summary *sum, const struct desc *d, uint64_t end)
 {
 	enum mem_class c = memmap_class(d->type);
+
+	/* A reserved range that cannot be cached write-back is a device window
+	 * (OVMF lists the PCIe configuration space so, attribute UC only), not
+	 * RAM the firmware keeps: the report counts it with the MMIO ranges. */
+	if (c == MEM_RESERVED && !(d->attr & EFI_MEMORY_WB))
+		c = MEM_MMIO;
 
 	sum->pages[c] += d->pages;
 	/* Reserved descriptors can be device windows (OVMF lists the PCIe

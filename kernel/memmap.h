@@ -20,7 +20,8 @@ enum mem_class {
 	MEM_KERNEL,     /* the loader's OS types: kernel image, page tables, boot info */
 	MEM_FIRMWARE,   /* runtime services, ACPI tables and NVS: RAM, never ours */
 	MEM_RESERVED,   /* reserved, unusable, persistent: RAM-backed or not, never ours */
-	MEM_MMIO,       /* device space, not RAM */
+	MEM_MMIO,       /* device space, not RAM (the summary adds reserved ranges
+	                 * that cannot be cached write-back) */
 };
 
 struct mem_range {
@@ -29,7 +30,8 @@ struct mem_range {
 
 struct memmap_summary {
 	size_t   descriptors;
-	uint64_t pages[5];      /* per enum mem_class */
+	uint64_t pages[5];      /* per enum mem_class; [MEM_RESERVED]: firmware-reserved
+	                         * RAM, [MEM_MMIO]: device ranges */
 	uint64_t ram_pages;     /* usable + kernel + firmware: known to be RAM */
 	uint64_t top;           /* end of the highest of those */
 };

@@ -34,7 +34,14 @@ static struct phys_range ranges[MAX_USABLE_RANGES];
 
 static void k_flush_page(void *ctx, uint64_t va) { invlpg(va); }
 static void k_shootdown(void *ctx, const uint64_t *va, unsigned n) { smp_shootdown(va, n); }
-static void k_log(void *ctx, const char *line) { kprintf("hostmem: %s\n", line); }
+static int log_expected;
+
+void memory_log_expected(int on) { log_expected = on; }
+
+static void k_log(void *ctx, const char *line)
+{
+	kprintf("%shostmem: %s\n", log_expected ? "expected: " : "", line);
+}
 
 #define CACHE_LINE 64
 

@@ -50,6 +50,26 @@ const char *flags_text(const struct named *t, size_t count, DWORD v, char *buf, 
 	return buf;
 }
 
+const char *names_words(const struct named *t, size_t count, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < count; i++) {
+		const char *w = t[i].words;
+		size_t k = 0;
+
+		if (!*w)                 /* a type the caller never names (MEM_PRIVATE) */
+			continue;
+		if (n && n + 1 < len)
+			buf[n++] = ' ';
+		for (; w[k] && w[k] != ' ' && n + 1 < len; k++)
+			buf[n++] = w[k];
+		buf[n] = '\0';
+	}
+	return buf;
+}
+
 const char *protect_name(DWORD prot, char *buf, size_t len)
 {
 	return flags_text(protect_names, protect_names_count, prot, buf, len);

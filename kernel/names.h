@@ -20,6 +20,9 @@ extern const size_t memtype_names_count;
 /* "A|B|0x40" for the bits of v named in t, "0" for none; into buf. */
 const char *flags_text(const struct named *t, size_t n, DWORD v, char *buf, size_t len);
 
+/* The first short word of each entry, space-separated: "noaccess ro rw ..."; into buf. */
+const char *names_words(const struct named *t, size_t count, char *buf, size_t len);
+
 /* "PAGE_READWRITE|PAGE_GUARD", "0" for none; into buf. */
 const char *protect_name(DWORD prot, char *buf, size_t len);
 /* "MEM_COMMIT|MEM_RESERVE"; into buf. */

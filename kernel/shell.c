@@ -7,8 +7,10 @@
  * output is the same transcript: prompt, the echoed line, the result.
  *
  * Words are separated by spaces; "a quoted string" is one word (quotes kept,
- * for `write`); `#` starts a comment.  A command that does not parse prints
- * its usage.  Each command runs inside a recovery point (recover.h), so even a
+ * for `write`); `#` starts a comment.  A command that does not parse names
+ * the word it refused and why (arg_why), then its usage; more words than the
+ * usage line has are refused before the command runs; an unknown name gets the
+ * nearest command's.  Each command runs inside a recovery point (recover.h), so even a
  * fault in the console's own code is reported and the console goes on; the
  * faults a person asks for (`read`, `write`, `exec`) have their own, closer
  * recovery points and are shown as results.
@@ -100,6 +102,95 @@ static void usage(const struct command *c)
 	kprintf("usage: %s %s\n  %s\n  e.g. %s\n", c->name, c->args, c->what, c->example);
 }
 
+/* A command refused its arguments: the word and why, if it said, else the usage. */
+static void refused(const struct command *c)
+{
+	if (!*arg_why()) {
+		usage(c);
+		return;
+	}
+	kprintf("%s: %s\n", c->name, arg_why());
+	kprintf("usage: %s%s%s   (`help %s`: more)\n", c->name, *c->args ? " " : "", c->args, c->name);
+}
+
+/* The most words after the name c takes: one per word of its usage line;
+ * FLAG.. or HEX.. means any number. */
+static int max_words(const struct command *c)
+{
+	const char *a = c->args;
+	int n = 0;
+
+	for (;;) {
+		while (*a == ' ')
+			a++;
+		if (!*a)
+			return n;
+		for (n++; *a && *a != ' '; a++)
+			if (a[0] == '.' && a[1] == '.')
+				return MAX_WORDS;
+	}
+}
+
+/* More words than c takes: refused before it runs, naming the first extra. */
+static int too_many(const struct command *c, int argc, char **argv)
+{
+	int max = max_words(c), extra = argc - 1 - max;
+
+	if (extra <= 0)
+		return 0;
+	if (extra == 1)
+		arg_refuse("\"%s\" is one word too many", argv[max + 1]);
+	else
+		arg_refuse("\"%s\" and the %d after it are too many words", argv[max + 1], extra - 1);
+	refused(c);
+	return 1;
+}
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c; }
+
+/* Edits (insert, delete, change a letter) from a to b, case ignored; only the
+ * first 31 letters of each count. */
+static int distance(const char *a, const char *b)
+{
+	int row[32], nb = 0;
+
+	while (b[nb] && nb < 31)
+		nb++;
+	for (int j = 0; j <= nb; j++)
+		row[j] = j;
+	for (int i = 0; a[i] && i < 31; i++) {
+		int diag = row[0];
+
+		row[0] = i + 1;
+		for (int j = 1; j <= nb; j++) {
+			int up = row[j], best = diag + (lower(a[i]) != lower(b[j - 1]));
+
+			best = up + 1 < best ? up + 1 : best;
+			best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[nb];
+}
+
+/* The command whose name is the fewest edits from name. */
+static const char *nearest(const char *name)
+{
+	const char *best = 0;
+	int bestd = 1 << 30;
+
+	for (int i = 0; i < NCOMMANDS; i++) {
+		int d;
+
+		if (!commands[i].args || (d = distance(name, commands[i].name)) >= bestd)
+			continue;
+		bestd = d;
+		best = commands[i].name;
+	}
+	return best;
+}
+
 static void help(int argc, char **argv)
 {
 	const struct command *c = argc > 1 ? find(argv[1]) : 0;
@@ -108,9 +199,12 @@ static void help(int argc, char **argv)
 		usage(c);
 		return;
 	}
-	if (argc > 1)
-		kprintf("unknown command \"%s\"\n", argv[1]);
-	kprintf("SIZE: 4096, 0x1000, 64K, 1M, 2G.  ADDR: 0x10000, $ (the last base a command\n"
+	if (argc > 1) {
+		kprintf("help: there is no command \"%s\"; the nearest is \"%s\" (`help` lists them "
+		        "all)\n", argv[1], nearest(argv[1]));
+		return;
+	}
+	kprintf("SIZE: 4096, 0x1000, 64K, 1M, 2G, 1T.  ADDR: 0x10000, $ (the last base a command\n"
 	        "returned), $+8K.  PROT: rw ro rx rwx x noaccess, +guard +nocache +wcomb, any\n"
 	        "PAGE_ name or a number.  LEVEL: task appdomain process.  help COMMAND: more.\n");
 	for (int i = 0; i < NCOMMANDS; i++) {
@@ -160,7 +254,7 @@ static void invoke(void *arg)
 	struct invocation *v = arg;
 
 	if (v->c->run(v->argc, v->argv) == CMD_USAGE)
-		usage(v->c);
+		refused(v->c);
 }
 
 static void execute(char *line)
@@ -178,8 +272,12 @@ static void execute(char *line)
 		return;
 	}
 	v = (struct invocation){ find(argv[0]), argc, argv };
+	arg_forget();
 	if (!v.c) {
-		kprintf("unknown command \"%s\": `help` lists them\n", argv[0]);
+		kprintf("unknown command \"%s\"; the nearest is \"%s\" (`help` lists them all)\n",
+		        argv[0], nearest(argv[0]));
+	} else if (too_many(v.c, argc, argv)) {
+		;
 	} else if (!v.c->run) {
 		help(argc, argv);
 	} else if ((code = try_call(invoke, &v, &fi)) != 0) {
@@ -187,6 +285,15 @@ static void execute(char *line)
 		show_fault(code, &fi);
 	}
 	notify_flush();
+}
+
+/* A manager that became unusable answers every call with
+ * HOST_E_CLRNOTAVAILABLE: the prompt keeps saying so, after the one message. */
+static const char *prompt(void)
+{
+	struct hostmem_stats st;
+
+	return hostmem_get_stats(shell_mgr(), &st) == HOST_E_CLRNOTAVAILABLE ? "hm(unusable)> " : "hm> ";
 }
 
 void shell_run(void)
@@ -197,7 +304,7 @@ void shell_run(void)
 	        "`help` lists the commands; `quit` or Ctrl-D leaves QEMU.\n");
 	for (;;) {
 		lineno++;
-		if (lineedit_read("hm> ", line, sizeof(line)) < 0) {
+		if (lineedit_read(prompt(), line, sizeof(line)) < 0) {
 			kprintf("end of input\n");
 			qemu_exit(EXIT_PASS);
 		}

@@ -26,7 +26,7 @@ void shell_run(void) __attribute__((noreturn));
 
 /*
  * Arguments.  Each returns 1 and sets *out, or 0 when s is not one.
- *   number:   decimal or 0x hex, K/M/G suffix, + and -, `$` (the last address
+ *   number:   decimal or 0x hex, K/M/G/T suffix, + and -, `$` (the last address
  *             a command returned), `null`: "64K", "$+8K", "0x7fff0000"
  *   protect:  names or numbers joined by + or |: "rw", "rx+guard",
  *             "PAGE_READONLY|PAGE_NOCACHE", "0x104"
@@ -38,6 +38,16 @@ int arg_protect(const char *s, DWORD *out);
 int arg_memflag(const char *s, DWORD *out);
 int arg_level(const char *s, EMemoryCriticalLevel *out);
 const char *level_name(EMemoryCriticalLevel level);  /* "eTaskCritical", ... */
+
+/*
+ * Why a word was refused.  Each arg_ function above records its reason when
+ * it returns 0 and forgets it when it returns 1; a command refusing a word for
+ * a reason of its own calls arg_refuse (which returns 0).  When the command
+ * then returns CMD_USAGE, the shell prints "NAME: reason" before the usage.
+ */
+int arg_refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *arg_why(void);                 /* "" when there is none */
+void arg_forget(void);
 int word_is(const char *s, const char *word);     /* equal, ignoring case */
 
 /* What `$` stands for from now on. */

@@ -51,7 +51,8 @@ int cmd_malloc(int argc, char **argv)
 		else if (word_is(argv[i], "debug"))
 			debug = 1;
 		else if (!arg_level(argv[i], &level))
-			return CMD_USAGE;
+			return arg_refuse("\"%s\" is not exec, debug or a level (task appdomain process)",
+			                  argv[i]), CMD_USAGE;
 	}
 	if (!(h = heap(exec)))
 		return 0;
@@ -84,9 +85,10 @@ int cmd_free(int argc, char **argv)
 	IHostMalloc *h;
 	char at[20];
 
-	if (argc < 2 || argc > 3 || !arg_number(argv[1], &addr) ||
-	    (argc == 3 && !wants_exec(argc, argv, 2)))
+	if (argc < 2 || argc > 3 || !arg_number(argv[1], &addr))
 		return CMD_USAGE;
+	if (argc == 3 && !wants_exec(argc, argv, 2))
+		return arg_refuse("\"%s\" is not \"exec\"", argv[2]), CMD_USAGE;
 	if (!(h = heap(wants_exec(argc, argv, 2))))
 		return 0;
 	kprintf("IHostMalloc::Free(%s)", addr_text(addr, at));
@@ -105,8 +107,10 @@ int cmd_leaks(int argc, char **argv)
 	SIZE_T count = 0;
 	HRESULT hr;
 
-	if (argc > 2 || (argc == 2 && !wants_exec(argc, argv, 1)))
+	if (argc > 2)
 		return CMD_USAGE;
+	if (argc == 2 && !wants_exec(argc, argv, 1))
+		return arg_refuse("\"%s\" is not \"exec\"", argv[1]), CMD_USAGE;
 	if (!(h = heap(wants_exec(argc, argv, 1))))
 		return 0;
 	hr = hostmem_malloc_leaks(h, 0, 0, &count);    /* the count first, the list after it */
@@ -172,8 +176,10 @@ int cmd_notify(int argc, char **argv)
 {
 	int off = argc == 2 && word_is(argv[1], "off");
 
-	if (argc > 2 || (argc == 2 && !off))
+	if (argc > 2)
 		return CMD_USAGE;
+	if (argc == 2 && !off)
+		return arg_refuse("\"%s\" is not \"off\"", argv[1]), CMD_USAGE;
 	kprintf("RegisterMemoryNotificationCallback(%s)", off ? "NULL" : "&console_callback");
 	show_hr(IHostMemoryManager_RegisterMemoryNotificationCallback(shell_mgr(), off ? 0 : &callback));
 	return 0;
@@ -197,6 +203,8 @@ int cmd_vas(int argc, char **argv)
 		hr = IHostMemoryManager_AcquiredVirtualAddressSpace(m, (void *)addr, len);
 	else if (word_is(argv[1], "released") && argc == 3)
 		hr = IHostMemoryManager_ReleasedVirtualAddressSpace(m, (void *)addr);
+	else if (!word_is(argv[1], "need") && !word_is(argv[1], "acquired") && !word_is(argv[1], "released"))
+		return arg_refuse("\"%s\" is not need, acquired or released", argv[1]), CMD_USAGE;
 	else
 		return CMD_USAGE;
 	if (argc == 4)

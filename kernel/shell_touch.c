@@ -84,8 +84,10 @@ int cmd_read(int argc, char **argv)
 	uint64_t addr, n = 64, got;
 
 	if (argc < 2 || argc > 3 || !arg_number(argv[1], &addr) ||
-	    (argc == 3 && (!arg_number(argv[2], &n) || n == 0 || n > READ_MAX)))
+	    (argc == 3 && !arg_number(argv[2], &n)))
 		return CMD_USAGE;
+	if (n == 0 || n > READ_MAX)
+		return arg_refuse("\"%s\": read shows 1 to %d bytes", argv[2], READ_MAX), CMD_USAGE;
 	if (!lower_half(addr, n))
 		return 0;
 	got = touch(&(struct copy){ .dst = buf, .src = (const uint8_t *)addr, .n = n }, addr, "read", addr);
@@ -96,8 +98,9 @@ int cmd_read(int argc, char **argv)
 }
 
 /* One byte in hex, with or without 0x: "c3", "0xC3". */
-static int arg_byte(const char *s, uint8_t *out)
+static int arg_byte(const char *word, uint8_t *out)
 {
+	const char *s = word;
 	uint64_t v;
 	char hex[24] = "0x";
 	size_t i = 0;
@@ -107,7 +110,7 @@ static int arg_byte(const char *s, uint8_t *out)
 	for (; s[i] && i < 2; i++)
 		hex[2 + i] = s[i];
 	if (i == 0 || s[i] || !arg_number(hex, &v) || v > 0xFF)
-		return 0;
+		return arg_refuse("\"%s\" is not a byte in hex (00 to ff)", word);
 	*out = (uint8_t)v;
 	return 1;
 }
@@ -121,7 +124,9 @@ static int write_bytes(int argc, char **argv, uint8_t *out, uint64_t *n)
 	if (argc == 3 && s[0] == '"') {
 		for (s++; *s && *s != '"' && *n < WRITE_MAX; s++)
 			out[(*n)++] = (uint8_t)*s;
-		return *s == '"' && *n > 0;
+		if (*n == 0)
+			return arg_refuse("the string is empty: nothing to write");
+		return *s == '"' ? 1 : arg_refuse("the string is longer than %d bytes", WRITE_MAX);
 	}
 	for (int i = 2; i < argc; i++)
 		if (!arg_byte(argv[i], &out[(*n)++]))
@@ -147,8 +152,10 @@ int cmd_fill(int argc, char **argv)
 	uint8_t v = 0x5A;
 
 	if (argc < 3 || argc > 4 || !arg_number(argv[1], &addr) || !arg_number(argv[2], &n) ||
-	    n == 0 || (argc == 4 && !arg_byte(argv[3], &v)))
+	    (argc == 4 && !arg_byte(argv[3], &v)))
 		return CMD_USAGE;
+	if (n == 0)
+		return arg_refuse("\"%s\": fill needs at least 1 byte", argv[2]), CMD_USAGE;
 	if (lower_half(addr, n))
 		touch(&(struct copy){ .dst = (uint8_t *)addr, .n = n, .fill = v, .filling = 1 },
 		      addr, "fill", addr);

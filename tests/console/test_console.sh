@@ -37,7 +37,9 @@ result() {   # result NAME WHY: passes when WHY is empty
 
 output() {   # output COMMAND: what it printed ('*': the whole transcript)
   if [ "$1" = '*' ]; then echo "$transcript"; return; fi
-  awk -v cmd="hm> $1" '$0 == cmd { on = 1; next } /^hm> / { on = 0 } on' <<<"$transcript"
+  # The prompt is "hm> ", or "hm(unusable)> " once the manager is unusable.
+  awk -v cmd="$1" '/^hm(\(unusable\))?> / { on = substr($0, index($0, "> ") + 2) == cmd; next } on' \
+    <<<"$transcript"
 }
 
 check() {    # check NAME COMMAND TEXT...: COMMAND printed every TEXT
@@ -50,7 +52,29 @@ check() {    # check NAME COMMAND TEXT...: COMMAND printed every TEXT
   result "$name" "$why"
 }
 
+check_not() {  # check_not NAME COMMAND TEXT...: COMMAND printed no TEXT
+  local name=$1 cmd=$2 out t why=
+  shift 2
+  out=$(output "$cmd")
+  [ -n "$out" ] || why="\"$cmd\" printed nothing"
+  for t in "$@"; do
+    [ -z "$why" ] || break
+    ! grep -qF -- "$t" <<<"$out" || why="\"$cmd\" printed \"$t\""
+  done
+  result "$name" "$why"
+}
+
+check_order() {  # check_order NAME COMMAND FIRST NEXT: NEXT is the line right after FIRST
+  local next
+  next=$(output "$2" | grep -F -A1 -- "$3" | sed -n 2p)
+  result "$1" "$(grep -qF -- "$4" <<<"$next" || echo "after \"$3\" came \"$next\", not \"$4\"")"
+}
+
 check console_opens_after_the_boot_report '*' "commit: limit=" "hostmem console:" "hm> "
+u='[0-9.]+ [KMGT]iB'
+result boot_report_separates_reserved_ram_from_devices "$(grep -qE \
+  "^memory map: .*RAM $u: usable $u in .*firmware-reserved $u; device ranges \(MMIO, not RAM\) $u\$" \
+  <<<"$transcript" || echo "no memory map line with RAM, firmware-reserved and device ranges in units")"
 check alloc_reserves_and_commits 'alloc 64K' \
   "VirtualAlloc(NULL, 0x10000 (64 KiB), MEM_COMMIT|MEM_RESERVE, PAGE_READWRITE) -> S_OK (0x00000000)" \
   "*ppMem = 0x"
@@ -65,6 +89,9 @@ check a_dead_manager_is_said_plainly 'alloc 4G rw process' "E_OUTOFMEMORY" \
   "the manager is now unusable" "HOST_E_CLRNOTAVAILABLE; quit and run again to start over"
 check demo_on_a_dead_manager_prints_no_garbage 'demo' \
   "no counters: hostmem_get_stats -> HOST_E_CLRNOTAVAILABLE (the manager is unusable)"
+check prompt_says_the_manager_is_unusable '*' "hm(unusable)> demo"
+check_order demo_notification_follows_its_call 'demo' "VirtualAlloc(NULL, all but 5% of RAM" \
+  ">> OnMemoryNotification(eMemoryAvailableLow)"
 check big_sizes_read_in_big_units 'query 0x100000000000' "RegionSize" " TiB)"
 check refused_commit_names_the_reserve 'alloc 240M' "E_OUTOFMEMORY (0x8007000e)" \
   "refused: would leave less than the task-critical reserve of " "; available "
@@ -78,8 +105,34 @@ check query_shows_the_region 'query $' "-> S_OK" "State             MEM_RESERVE"
 check release_twice_is_invalidoperation 'release $+0' "HOST_E_INVALIDOPERATION (0x80131022)"
 check missing_size_gets_usage 'reserve' "usage: reserve SIZE"
 check missing_protection_gets_usage 'protect $ 4K' "usage: protect ADDR SIZE PROT"
-check bad_number_gets_usage 'read $ lots' "usage: read ADDR [SIZE]"
-check unknown_command_is_named 'frobnicate' 'unknown command "frobnicate"'
+check bad_number_gets_usage 'read $ lots' "usage: read ADDR [SIZE]" \
+  'read: "lots" is not a number (e.g. 4096, 0x1000, 64K, 1M, $+8K)'
+check dollar_before_any_base_is_named 'read $' \
+  'read: "$": $ stands for the last base a command returned, and none has yet'
+check bad_protection_is_named 'alloc 64K purple' \
+  'alloc: "purple" is not a protection (one of: noaccess ro rw wcopy x rx rwx xwcopy guard' \
+  'PAGE_* names' 'nor a flag (commit reserve' 'usage: alloc SIZE'
+check bad_part_of_a_protection_is_named 'protect $ 4K rw+purple' \
+  'protect: "purple" in "rw+purple" is not a protection (one of: '
+check bad_flag_is_named 'reserve 1M rw topdwn' \
+  'reserve: "topdwn" is not a flag (commit reserve decommit release reset topdown watch' \
+  'or a level (task appdomain process)'
+check bad_word_after_a_level_is_named 'alloc 64K rw task urgent' \
+  'alloc: "urgent" is not a flag (' 'or a level (task appdomain process)'
+check bad_level_is_named 'malloc 100 urgent' \
+  'malloc: "urgent" is not exec, debug or a level (task appdomain process)'
+check negative_size_is_named 'reserve -1' 'reserve: "-1" is negative'
+check fraction_is_named_with_the_whole_size 'reserve 1.5M' \
+  'reserve: "1.5M" is not a whole number: 1536K'
+check overflowing_size_is_named 'reserve 99999999T' 'reserve: "99999999T" is more than 64 bits hold'
+check size_above_the_address_space_is_said 'reserve 200T' \
+  "200 TiB is more than the whole address space (127.9 TiB)"
+check extra_word_is_named 'query $ extra' 'query: "extra" is one word too many' 'usage: query ADDR'
+check help_names_the_nearest_command 'help touch' \
+  'help: there is no command "touch"; the nearest is "watch"'
+check help_command_prints_its_help 'help protect' "usage: protect ADDR SIZE PROT"
+check_not help_command_prints_only_its_help 'help protect' "reserve" "address space (" "SIZE:"
+check unknown_command_is_named 'frobnicate' 'unknown command "frobnicate"; the nearest is "'
 check open_quote_is_refused 'write $ "open' "a quote is not closed"
 check malloc_hands_out_a_block 'malloc 100' "CreateMalloc(MALLOC_THREADSAFE) -> S_OK" \
   "IHostMalloc::Alloc(0x64, eTaskCritical) -> S_OK"

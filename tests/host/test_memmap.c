@@ -17,12 +17,14 @@ static size_t map_size;
 
 static void reset(void) { memset(map, 0xEE, sizeof(map)); map_size = 0; }
 
-static void add(uint32_t type, uint64_t base, uint64_t pages)
+static void add_attr(uint32_t type, uint64_t base, uint64_t pages, uint64_t attr)
 {
-	struct efi_mem_desc d = { .type = type, .phys_start = base, .pages = pages };
+	struct efi_mem_desc d = { .type = type, .phys_start = base, .pages = pages, .attr = attr };
 	memcpy(map + map_size, &d, sizeof(d));
 	map_size += STRIDE;
 }
+
+static void add(uint32_t type, uint64_t base, uint64_t pages) { add_attr(type, base, pages, 0); }
 
 static size_t normalise(struct mem_range *r, size_t max, struct memmap_summary *s)
 {
@@ -111,6 +113,23 @@ static void mmio_is_not_ram_and_does_not_raise_the_top(void **state)
 	assert_int_equal(s.top, 0x210000);
 }
 
+/* OVMF: 512 KiB reserved inside RAM (UC|WC|WT|WB), the PCIe configuration
+ * space reserved at 0xB0000000 (UC only). */
+static void reserved_without_write_back_is_a_device_range(void **state)
+{
+	struct mem_range r[4];
+	struct memmap_summary s;
+
+	reset();
+	add(EFI_CONVENTIONAL, 0x100000, 16);
+	add_attr(EFI_RESERVED, 0xF6EC000, 0x80, 0xF);
+	add_attr(EFI_RESERVED, 0xB0000000, 0x10000, 0x1);
+	add_attr(EFI_MMIO, 0xFFC00000, 0x400, 0x8000000000000001ull);
+	assert_int_equal(normalise(r, 4, &s), 1);
+	assert_int_equal(s.pages[MEM_RESERVED], 0x80);
+	assert_int_equal(s.pages[MEM_MMIO], 0x10000 + 0x400);
+}
+
 static void unaligned_and_empty_descriptors(void **state)
 {
 	struct mem_range r[4];
@@ -157,6 +176,7 @@ int main(void)
 		cmocka_unit_test(overlap_with_a_reserved_descriptor_is_cut_out),
 		cmocka_unit_test(loader_types_are_kernel_and_never_usable),
 		cmocka_unit_test(mmio_is_not_ram_and_does_not_raise_the_top),
+		cmocka_unit_test(reserved_without_write_back_is_a_device_range),
 		cmocka_unit_test(unaligned_and_empty_descriptors),
 		cmocka_unit_test(too_many_ranges_or_bad_stride_is_an_error),
 		cmocka_unit_test(cutting_a_hole_needs_room),

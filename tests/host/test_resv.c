@@ -331,7 +331,7 @@ static void expect_broken(const struct resv_tree *t, const char *needle)
 	char why[160];
 
 	assert_false(resv_verify(t, why, sizeof why));
-	print_message("# resv_verify: %s\n", why);
+	print_message("# expected: resv_verify: %s\n", why);
 	if (!strstr(why, needle))
 		fail_msg("expected \"%s\" in \"%s\"", needle, why);
 }

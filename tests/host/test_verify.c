@@ -51,7 +51,7 @@ static void broken_at(struct twin *t, const char *what, const char *file, int li
 	t->dead_ok = true;
 	if (hr != E_FAIL)
 		twin_fail(file, line, "hostmem_verify: %s, expected E_FAIL", hostmem_hresult_name(hr));
-	print_message("# verify: %s\n", why);
+	print_message("# expected: verify: %s\n", why);
 	if (!strstr(why, what))
 		twin_fail(file, line, "expected \"%s\" in \"%s\"", what, why);
 }

@@ -98,8 +98,10 @@ KTEST(frames_never_hand_out_the_kernel_or_its_tables)
 	KASSERT_EQ(frame_of(fr, k)->kind, FRAME_RESERVED);
 	KASSERT_EQ(frame_of(fr, root)->kind, FRAME_RESERVED);
 	KASSERT_EQ(frame_of(fr, 0)->kind, FRAME_RESERVED);
+	memory_log_expected(1);      /* each refusal is logged */
 	KASSERT_EQ(frame_free(fr, k, 0), FRAME_ERR_FOREIGN);
 	KASSERT_EQ(frame_free(fr, 0, 0), FRAME_ERR_FOREIGN);
+	memory_log_expected(0);
 }
 
 KTEST(frame_alloc_and_free_an_order_10_block)
@@ -115,7 +117,9 @@ KTEST(frame_alloc_and_free_an_order_10_block)
 		KASSERT_EQ(p[i], 0);
 	KASSERT_EQ(fr->nfree, before - 1024);
 	KASSERT_EQ(frame_free(fr, pa, 10), FRAME_OK);
+	memory_log_expected(1);
 	KASSERT_EQ(frame_free(fr, pa, 10), FRAME_ERR_DOUBLE_FREE);
+	memory_log_expected(0);
 	KASSERT_EQ(fr->nfree, before);
 	KASSERT(verified(t));
 }

@@ -255,7 +255,7 @@ static void stress_run(void *arg, unsigned cpu)
 		IHostMemoryManager_VirtualFree(m, (void *)mine, 4 * P, MEM_DECOMMIT);
 		if (IHostMemoryManager_VirtualFree(m, p, 0, MEM_RELEASE) != S_OK)
 			__atomic_add_fetch(&s->bad, 1, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&s->ops, 5, __ATOMIC_RELAXED);
+		ktest_progress(__atomic_add_fetch(&s->ops, 5, __ATOMIC_RELAXED));
 	}
 }
 
@@ -436,7 +436,7 @@ static void malloc_run(void *arg, unsigned cpu)
 		}
 		for (SIZE_T j = 0; j < size[k]; j++)
 			held[k][j] = (uint8_t)(cpu * 31 + k);
-		__atomic_add_fetch(&m->ops, 1, __ATOMIC_RELAXED);
+		ktest_progress(__atomic_add_fetch(&m->ops, 1, __ATOMIC_RELAXED));
 	}
 	for (unsigned k = 0; k < MALLOC_HELD; k++)
 		if (held[k] && IHostMalloc_Free(m->a, held[k]) != S_OK)

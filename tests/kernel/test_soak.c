@@ -67,14 +67,18 @@ KTEST(soak_matches_the_model_on_the_real_mmu)
 	};
 	uint64_t t0 = uptime_ms();
 	struct drive d;
-	bool ok;
+	bool ok = true;
 
 	hostmem_set_verify_each(env.m, false);   /* the driver verifies */
 	KASSERT(drive_begin(&d, &soak_model, &env));
 	d.verify_every = VERIFY_EVERY;
 	d.may_kill = false;
 	drive_seed(&d, SOAK_SEED);
-	ok = drive_run(&d, SOAK_OPS);
+	for (uint64_t upto = 0; upto < SOAK_OPS;) {    /* in steps, to show progress */
+		upto = upto + 1000 < SOAK_OPS ? upto + 1000 : SOAK_OPS;
+		ok = drive_run(&d, upto) && ok;
+		ktest_progress(d.ops);
+	}
 	ok = ok && drive_end(&d);
 	kprintf("# soak: %llu operations, %llu divergences, %llu verifies, %llu walks, %llu ms\n",
 	        (unsigned long long)d.ops, (unsigned long long)d.divergences,
