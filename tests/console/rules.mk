@@ -11,7 +11,7 @@ console-test: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
 	@tests/console/test_console.sh
 
 MAP_SCRIPT = $(or $(SCRIPT),tests/console/map.hm)
-ifdef LOG
+ifeq ($(origin LOG),command line)   # not a LOG the environment happens to have
 map:
 	@scripts/map-plot.sh $(LOG) $(BUILD)/map.png
 else
