@@ -144,8 +144,10 @@ ktest: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
 test: $(HOST_TESTS) $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
 	@tests/run-all.sh $(HOST_TESTS)
 
+# The last map the run printed as CSV (the demo's, or a `map csv` typed) is drawn.
 run: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
 	@tests/run-kernel.sh run
+	@! grep -q '^row,base,size,' $(BUILD)/serial-run.log || scripts/map-plot.sh $(BUILD)/serial-run.log $(BUILD)/map.png
 
 debug: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
 	@tests/run-kernel.sh debug
@@ -159,6 +161,7 @@ help:
 	@echo "make ktest         the kernel self tests only (ONLY=word: those whose name holds it)"
 	@echo "make host-test     the host unit tests only (cmocka, ASan + UBSan)"
 	@echo "make console-test  the scripted console session"
+	@echo "make map           build/map.png: the address space after tests/console/map.hm (SCRIPT=, LOG=)"
 	@echo "make host          build/host/libhostmem.a, the hosted twin"
 	@echo "make debug         QEMU waits for gdb on :1234 (README, Debugging)"
 	@echo "make bench         costs on the twin, next to Linux, and in the guest"

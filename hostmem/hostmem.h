@@ -239,6 +239,15 @@ struct hostmem_stats {
 };
 HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st);
 
+/* *resident = the pages of [base, base + size) that hold a frame: committed
+ * and touched (read or written) since the commit, whatever the protection
+ * now (a NOACCESS or GUARD page keeps its frame).  Committed pages not yet
+ * touched owe a frame but hold none.  VMMap's "working set" column, from the
+ * page tables (Win32 QueryWorkingSetEx reports it per page).  The range is
+ * page-rounded and may cross reservations and free space; E_INVALIDARG when
+ * it leaves the managed range, E_POINTER for a NULL resident. */
+HRESULT hostmem_resident_pages(IHostMemoryManager *m, void *base, SIZE_T size, SIZE_T *resident);
+
 /* Returns after every online CPU has executed a full memory barrier (the
  * CLR's FlushProcessWriteBuffers): through the platform's IPIs in the
  * kernel; a fence on the calling thread in the twin, whose threads share

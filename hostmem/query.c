@@ -11,6 +11,10 @@
  * Protect PAGE_NOACCESS, AllocationBase NULL, AllocationProtect 0, Type 0.
  * Addresses below 64 KiB, and space the runtime acquired outside
  * VirtualAlloc (vaspace.c), are free space like any other.
+ *
+ * hostmem_resident_pages, the console map's "resident" column, reads the
+ * same entries: a committed page is resident once it holds a frame (present,
+ * or parked behind NOACCESS or GUARD), not while it is demand-zero.
  */
 #include "hm.h"
 #include "pte.h"
@@ -79,4 +83,42 @@ hm_status vm_query(struct hm *hm, uint64_t addr, MEMORY_BASIC_INFORMATION *mbi)
 	else
 		query_free(hm, va, mbi);
 	return HM_OK;
+}
+
+/* Pages of [va, end) holding a frame; missing tables skipped whole, a
+ * 2 MiB page counted as the pages of it inside the range. */
+static uint64_t resident_in(struct hm *hm, uint64_t va, uint64_t end)
+{
+	uint64_t span, e, n = 0;
+
+	for (; va < end; va += span) {
+		e = pte_at(hm, va, &span);
+		if (span > end - va)
+			span = end - va;
+		if (pte_is_present(e) || pte_is_parked(e))
+			n += span / PAGE;
+	}
+	return n;
+}
+
+HRESULT hostmem_resident_pages(IHostMemoryManager *m, void *base, SIZE_T size, SIZE_T *resident)
+{
+	struct hm *hm = hm_of(m);
+	uint64_t va = (uint64_t)(uintptr_t)base;
+	SIZE_T n = 0;
+	hm_status s = HM_OK;
+	HRESULT hr;
+
+	if (!resident)
+		return E_POINTER;
+	if (!hm_enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	if (va >= VA_LIMIT || size > VA_LIMIT - va)
+		s = HM_INVALID_PARAMETER;
+	else
+		n = resident_in(hm, page_down(va), page_up(va + size));
+	hr = hm_leave(hm, s);
+	if (hr == S_OK && !caller_put(hm, resident, &n, sizeof(n)))
+		return E_POINTER;
+	return hr;
 }

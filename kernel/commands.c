@@ -12,7 +12,6 @@
 #include "commands.h"
 #include "shell.h"
 #include "console.h"
-#include "demo.h"
 #include "names.h"
 #include "hostmem/format.h"
 
@@ -217,34 +216,6 @@ int cmd_query(int argc, char **argv)
 	show_hr(hr);
 	if (hr == S_OK)
 		show_mbi(&m);
-	return 0;
-}
-
-/* After the walk: what the regions add up to. */
-static void map_totals(void)
-{
-	MEMORY_BASIC_INFORMATION m;
-	uint64_t va = 0, committed = 0, reserved = 0, regions = 0;
-	SIZE_T n;
-
-	while (va < HM_USER_LIMIT &&
-	       IHostMemoryManager_VirtualQuery(shell_mgr(), (void *)va, &m, sizeof(m), &n) == S_OK) {
-		committed += m.State == MEM_COMMIT ? m.RegionSize : 0;
-		reserved += m.State == MEM_RESERVE ? m.RegionSize : 0;
-		regions++;
-		va = (uint64_t)m.BaseAddress + m.RegionSize;
-	}
-	kprintf("  %llu regions: %llu KiB committed, %llu KiB reserved only\n",
-	        (unsigned long long)regions, (unsigned long long)(committed >> 10),
-	        (unsigned long long)(reserved >> 10));
-}
-
-int cmd_map(int argc, char **argv)
-{
-	if (argc != 1)
-		return CMD_USAGE;
-	demo_map();
-	map_totals();
 	return 0;
 }
 

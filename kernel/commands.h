@@ -14,8 +14,10 @@ int cmd_release(int argc, char **argv);
 int cmd_protect(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_query(int argc, char **argv);
-int cmd_map(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+
+/* The address-space map, like VMMap: text, json or csv (map.c). */
+int cmd_map(int argc, char **argv);
 
 /* Touching memory, with the fault shown (shell_touch.c). */
 int cmd_read(int argc, char **argv);

@@ -7,6 +7,7 @@
 #include "demo.h"
 #include "console.h"
 #include "memory.h"
+#include "map.h"
 #include "names.h"
 #include "recover.h"
 #include <stdbool.h>
@@ -68,25 +69,6 @@ static void counters(const char *when)
 	        (unsigned long long)st.reservations, (unsigned long long)st.commit_charge,
 	        (unsigned long long)st.commit_promised, (unsigned long long)st.frames_data,
 	        (unsigned long long)st.frames_tables, (unsigned long long)st.frames_free);
-}
-
-void demo_map(void)
-{
-	MEMORY_BASIC_INFORMATION m;
-	char prot[64], aprot[64];
-	uint64_t va = 0;
-	SIZE_T n;
-
-	kprintf("  %-18s %-14s %-11s %-28s %-18s %s\n", "BaseAddress", "RegionSize", "State",
-	        "Protect", "AllocationBase", "AllocationProtect");
-	while (va < HM_USER_LIMIT &&
-	       IHostMemoryManager_VirtualQuery(mgr(), (void *)va, &m, sizeof(m), &n) == S_OK) {
-		kprintf("  %p 0x%-12llx %-11s %-28s %p %s\n", m.BaseAddress,
-		        (unsigned long long)m.RegionSize, state_name(m.State),
-		        protect_name(m.Protect, prot, sizeof(prot)), m.AllocationBase,
-		        m.State == MEM_FREE ? "" : protect_name(m.AllocationProtect, aprot, sizeof(aprot)));
-		va = (uint64_t)m.BaseAddress + m.RegionSize;
-	}
 }
 
 static bool tour_commit(uint8_t *base)
@@ -209,7 +191,9 @@ int demo_run(void)
 		tour_faults(base);
 	tour_errors(base);
 	kprintf("\n== the address space (VirtualQuery walk)\n");
-	demo_map();
+	map_print(mgr(), MAP_TEXT);
+	kprintf("\n== the same as CSV (make run draws it: build/map.png)\n");
+	map_print(mgr(), MAP_CSV);
 	tour_pressure();
 	kprintf("\n== giving it back\n");
 	step("VirtualFree(base, 64 KiB, MEM_DECOMMIT)",

@@ -5,7 +5,4 @@
  * not do what the contract says. */
 int demo_run(void);
 
-/* Prints the address space as a VirtualQuery walk, like VMMap. */
-void demo_map(void);
-
 #endif

@@ -17,10 +17,13 @@ need=(
   "libcmocka-dev:/usr/include/cmocka.h"
   "gdb:/usr/bin/gdb"
   "iproute2:/usr/bin/ss"
+  "gnuplot-nox:/usr/bin/gnuplot"
+  "jq:/usr/bin/jq"
 )
-# `install-deps.sh bench`: also what `make bench` needs (callgrind, the plot).
+# `install-deps.sh bench`: also what `make bench` needs (callgrind; gnuplot is above,
+# for the map).
 if [ "${1:-}" = bench ]; then
-  need+=("valgrind:/usr/include/valgrind/callgrind.h" "gnuplot-nox:/usr/bin/gnuplot")
+  need+=("valgrind:/usr/include/valgrind/callgrind.h")
 fi
 [ "${1:-}" = fuzz ] && need+=("clang-14:/usr/bin/clang-14" "libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a")
 

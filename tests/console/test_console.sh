@@ -17,7 +17,7 @@ n=${1:-0} pass=0 fail=0
 script=$BUILD/console-session.hm
 log=$BUILD/serial-console.log
 
-{ cat tests/console/session.hm
+{ cat tests/console/session.hm tests/console/map.hm
   printf 'reserve 2MX\177\n'                        # backspace: reserve 2M
   printf 'vrify\033[D\033[D\033[D\033[De\n'         # left arrow x4, then insert: verify
   printf 'load\n\033[A\n'                           # up arrow: load again
@@ -98,8 +98,60 @@ check refused_commit_names_the_reserve 'alloc 240M' "E_OUTOFMEMORY (0x8007000e)"
 check release_inside_is_invalid_address 'release $+4K' \
   "HRESULT_FROM_WIN32(ERROR_INVALID_ADDRESS) (0x800701e7)"
 check writecopy_is_invalidarg 'alloc 64K wcopy' "PAGE_WRITECOPY) -> E_INVALIDARG (0x80070057)"
-check map_walks_the_address_space 'map' "BaseAddress" "MEM_COMMIT  PAGE_READWRITE" \
-  "MEM_RESERVE 0" "MEM_FREE" "regions:"
+check map_walks_the_address_space 'map' "AllocationBase" "reservation  MEM_PRIVATE" \
+  "MEM_COMMIT   MEM_PRIVATE  PAGE_EXECUTE_READ" "MEM_RESERVE" "MEM_FREE" "regions in 2 reservations"
+# The map of tests/console/map.hm's reservation at 0x40000000: 256 KiB of its
+# 1 MiB committed, two touches (each maps a 64 KiB cluster), 8 KiB of guard.
+rows() {     # rows COMMAND: the map's rows, spaces squeezed
+  output "$1" | grep -E '^ +0x' | tr -s ' ' | sed 's/^ //'
+}
+check_rows() {   # check_rows NAME COMMAND ROW...: COMMAND printed every ROW
+  local name=$1 out r why=
+  out=$(rows "$2"); shift 2
+  for r in "$@"; do grep -qxF -- "$r" <<<"$out" || { why="no row \"$r\""; break; }; done
+  result "$name" "$why"
+}
+check_rows map_counts_committed_and_resident_pages 'map text' \
+  "0x0000000040000000 1 MiB reservation MEM_PRIVATE PAGE_READWRITE 0x0000000040000000 64 32" \
+  "0x0000000040000000 64 KiB MEM_COMMIT MEM_PRIVATE PAGE_READWRITE 0x0000000040000000 16 16" \
+  "0x0000000040010000 8 KiB MEM_COMMIT MEM_PRIVATE PAGE_READWRITE|PAGE_GUARD 0x0000000040000000 2 0" \
+  "0x0000000040012000 184 KiB MEM_COMMIT MEM_PRIVATE PAGE_READWRITE 0x0000000040000000 46 16" \
+  "0x0000000040040000 768 KiB MEM_RESERVE MEM_PRIVATE 0 0x0000000040000000 0 0" \
+  "0x0000000040200000 64 KiB MEM_COMMIT MEM_PRIVATE PAGE_EXECUTE_READ 0x0000000040200000 16 16"
+check map_groups_regions_under_their_reservation 'map text' \
+  "  0x0000000040000000   1 MiB " "    0x0000000040010000 8 KiB " "  0x0000000040100000   1 MiB "
+# Each format's rows as "kind base committed resident"; the three must agree.
+text_keys() {
+  rows 'map text' | while read -r a _ _ state rest; do
+    kind=free; [ "$state" = reservation ] && kind=reservation
+    output 'map text' | grep -q "^    $a " && [ "$state" != reservation ] && kind=region
+    set -- $rest; c=${*: -2:1} r=${*: -1}
+    echo "$kind $((a)) ${c/-/0} ${r/-/0}"
+  done
+}
+json_keys() { output 'map json' | jq -r '.rows[] | "\(.row) \(.base) \(.committed_pages) \(.resident_pages)"'; }
+csv_keys() { output 'map csv' | tail -n +2 | awk -F, '{ print $1, $2, $9, $10 }'; }
+why=
+output 'map json' | jq -e . > /dev/null 2>&1 || why="not valid JSON (jq)"
+[ -n "$why" ] || [ "$(output 'map json' | jq '.rows[] | select(.base == 1073741824 and .row == "reservation") | [.committed_pages, .resident_pages] | @csv')" = '"64,32"' ] ||
+  why="the reservation at 0x40000000 is not 64 committed, 32 resident"
+[ -n "$why" ] || [ "$(json_keys)" = "$(text_keys)" ] || why="its rows differ from the text's"
+result map_json_is_valid_and_has_the_texts_rows "$why"
+why=
+[ "$(output 'map csv' | head -n 1)" = "row,base,size,state,type,protect,allocation_base,allocation_protect,committed_pages,resident_pages" ] ||
+  why="no header line"
+[ -n "$why" ] || grep -qxF "region,1073807360,8192,MEM_COMMIT,MEM_PRIVATE,PAGE_READWRITE|PAGE_GUARD,1073741824,PAGE_READWRITE,2,0" <<<"$(output 'map csv')" ||
+  why="no row for the guard pages at 0x40010000"
+[ -n "$why" ] || [ "$(csv_keys)" = "$(text_keys)" ] || why="its rows differ from the text's"
+result map_csv_has_a_header_and_the_texts_rows "$why"
+# make map's drawing (scripts/map-plot.sh), from this transcript's `map csv`.
+why= png=$BUILD/map-check.png
+rm -f "$png"
+plot=$(scripts/map-plot.sh "$log" "$png" 2>&1) || why="map-plot.sh failed: $(tail -n 1 <<<"$plot")"
+[ -n "$why" ] || [ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || why="$png is not a PNG"
+[ -n "$why" ] || [ "$(stat -c %s "$png")" -gt 1000 ] || why="$png is nearly empty"
+[ -n "$why" ] || grep -q "4 reservation(s), 10 region(s)" <<<"$plot" || why="map-plot.sh drew: $plot"
+result map_csv_draws_a_png "$why"
 check query_shows_the_region 'query $' "-> S_OK" "State             MEM_RESERVE" \
   "RegionSize        0x100000 (1 MiB)"
 check release_twice_is_invalidoperation 'release $+0' "HOST_E_INVALIDOPERATION (0x80131022)"
