@@ -17,6 +17,8 @@ need=(
   "libcmocka-dev:/usr/include/cmocka.h"
   "gdb:/usr/bin/gdb"
   "iproute2:/usr/bin/ss"
+  "util-linux:/usr/bin/setpriv"
+  "bsdutils:/usr/bin/script"
 )
 # `install-deps.sh bench`: also what `make bench` needs (callgrind, the plot).
 if [ "${1:-}" = bench ]; then

@@ -73,6 +73,17 @@ debug_check() {
   else echo "not ok $n make_debug_exits_0_when_the_kernel_passes # $why"; fail=$((fail + 1)); fi
 }
 debug_check
+# An interactive `make run` whose terminal, runner or make goes away leaves no QEMU.
+hangup_check() {   # hangup_check NAME WHO
+  local why
+  why=$(tests/check-hangup.sh "$2" 2>&1)
+  n=$((n + 1))
+  if [ -z "$why" ]; then echo "ok $n $1"; pass=$((pass + 1))
+  else echo "not ok $n $1 # $why"; fail=$((fail + 1)); fi
+}
+hangup_check closed_terminal_ends_qemu_of_make_run terminal
+hangup_check hangup_of_the_runner_ends_qemu runner
+hangup_check sigterm_to_make_run_ends_qemu make
 # The console, driven through the serial port by a script: one boot, a check per rule.
 tests/console/test_console.sh "$n" | tee "$BUILD/console-tests.log"
 tally "$BUILD/console-tests.log"
