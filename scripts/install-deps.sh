@@ -19,6 +19,7 @@ need=(
   "iproute2:/usr/bin/ss"
   "util-linux:/usr/bin/setpriv"
   "bsdutils:/usr/bin/script"
+  "pkgconf:/usr/bin/pkg-config"
 )
 # `install-deps.sh bench`: also what `make bench` needs (callgrind, the plot).
 if [ "${1:-}" = bench ]; then

@@ -73,17 +73,20 @@ debug_check() {
   else echo "not ok $n make_debug_exits_0_when_the_kernel_passes # $why"; fail=$((fail + 1)); fi
 }
 debug_check
-# An interactive `make run` whose terminal, runner or make goes away leaves no QEMU.
-hangup_check() {   # hangup_check NAME WHO
-  local why
-  why=$(tests/check-hangup.sh "$2" 2>&1)
+script_check() {   # script_check NAME SCRIPT [ARG]: passes when SCRIPT prints nothing and exits 0
+  local name=$1 why
+  shift
+  why=$("$@" 2>&1) || [ -n "$why" ] || why="$1 exited non-zero"
   n=$((n + 1))
-  if [ -z "$why" ]; then echo "ok $n $1"; pass=$((pass + 1))
-  else echo "not ok $n $1 # $why"; fail=$((fail + 1)); fi
+  if [ -z "$why" ]; then echo "ok $n $name"; pass=$((pass + 1))
+  else echo "not ok $n $name # $why"; fail=$((fail + 1)); fi
 }
-hangup_check closed_terminal_ends_qemu_of_make_run terminal
-hangup_check hangup_of_the_runner_ends_qemu runner
-hangup_check sigterm_to_make_run_ends_qemu make
+# An interactive `make run` whose terminal, runner or make goes away leaves no QEMU.
+script_check closed_terminal_ends_qemu_of_make_run tests/check-hangup.sh terminal
+script_check hangup_of_the_runner_ends_qemu tests/check-hangup.sh runner
+script_check sigterm_to_make_run_ends_qemu tests/check-hangup.sh make
+# make install, then the README's hello.c built with pkg-config against it.
+script_check readme_program_builds_against_make_install tests/check-install.sh
 # The console, driven through the serial port by a script: one boot, a check per rule.
 tests/console/test_console.sh "$n" | tee "$BUILD/console-tests.log"
 tally "$BUILD/console-tests.log"
