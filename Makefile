@@ -1,7 +1,8 @@
 # hostmem: the Windows reserve/commit/free contract on bare metal.
 #
 #   make run        build, boot the kernel in QEMU + OVMF, show the console
-#   make test       host unit tests + kernel self tests; ends "N passed, N failed"
+#   make test       host unit tests + kernel self tests; ends "N passed, N failed";
+#                   build/test-results.xml has every test (JUnit XML)
 #   make help       every target, one line each
 #
 # Extra kernel self tests: make test KTEST_EXTRA="path/a.c path/b.c"
@@ -169,6 +170,7 @@ clean:
 help:
 	@echo "make run           build, boot the kernel in QEMU (-smp \$$SMP, 4), console or tour"
 	@echo "make test          host unit tests + kernel self tests + runner and console checks"
+	@echo "                   (also writes build/test-results.xml, JUnit XML, every test)"
 	@echo "make ktest         the kernel self tests only"
 	@echo "make host-test     the host unit tests only (cmocka, ASan + UBSan)"
 	@echo "make console-test  the scripted console session"

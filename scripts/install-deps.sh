@@ -20,6 +20,7 @@ need=(
   "util-linux:/usr/bin/setpriv"
   "bsdutils:/usr/bin/script"
   "pkgconf:/usr/bin/pkg-config"
+  "libxml2-utils:/usr/bin/xmllint"
 )
 # `install-deps.sh bench`: also what `make bench` needs (callgrind, the plot).
 if [ "${1:-}" = bench ]; then
