@@ -1,7 +1,8 @@
 # hostmem: the Windows reserve/commit/free contract on bare metal.
 #
 #   make run        build, boot the kernel in QEMU + OVMF, show the console
-#   make test       host unit tests + kernel self tests; ends "N passed, N failed"
+#   make test       host unit tests + kernel self tests; ends "N passed, N failed";
+#                   build/test-results.xml has every test (JUnit XML)
 #   make help       every target, one line each
 #
 # Extra kernel self tests: make test KTEST_EXTRA="path/a.c path/b.c"
@@ -51,7 +52,7 @@ HOST_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -I. -fsanitize=address,undefined \
 HOST_TESTS   := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(wildcard tests/host/test_*.c))
 HOST_TEST_LIB := $(wildcard tests/host/lib/*.c)
 
-.PHONY: all run test host host-test ktest debug clean deps help
+.PHONY: all run test host host-test ktest debug clean deps help install
 all: $(BUILD)/esp.img host
 
 # ---------------------------------------------------------------- deps
@@ -119,6 +120,19 @@ $(BUILD)/host/libhostmem.a: $(HOST_CORE_OBJ)
 	$(Q)ar rcs $@ $^
 host: $(BUILD)/host/libhostmem.a
 
+# `make install PREFIX=dir`: the twin as a library.  The headers go to
+# include/hostmem/ (they include one another by bare name): hostmem.h (the
+# interface), sim.h (the twin), and for embedders embed.h, platform.h and
+# frame.h; hostmem.pc lets `pkg-config --cflags --libs hostmem` find them.
+PREFIX         ?= /usr/local
+PUBLIC_HEADERS := hostmem/hostmem.h hostmem/sim.h hostmem/embed.h hostmem/platform.h hostmem/frame.h
+install: $(BUILD)/host/libhostmem.a scripts/hostmem.pc.in
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/hostmem
+	$(Q)install -m 644 $(BUILD)/host/libhostmem.a $(DESTDIR)$(PREFIX)/lib/
+	$(Q)install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/hostmem/
+	$(Q)sed 's|@PREFIX@|$(PREFIX)|' scripts/hostmem.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hostmem.pc
+
 # The tests use a sanitized build of the same sources.
 HOST_SAN_OBJ := $(patsubst %.c,$(BUILD)/host/san/%.o,$(HOSTMEM_SRC) $(SIM_SRC) $(PORTABLE_SRC) $(HOST_TEST_LIB))
 $(BUILD)/host/san/%.o: %.c | $(DEPS)
@@ -158,11 +172,13 @@ clean:
 help:
 	@echo "make run           build, boot the kernel in QEMU (-smp \$$SMP, 4), console or tour"
 	@echo "make test          host unit tests + kernel self tests + runner and console checks"
+	@echo "                   (also writes build/test-results.xml, JUnit XML, every test)"
 	@echo "make ktest         the kernel self tests only (ONLY=word: those whose name holds it)"
 	@echo "make host-test     the host unit tests only (cmocka, ASan + UBSan)"
 	@echo "make console-test  the scripted console session"
 	@echo "make map           build/map.png: the address space after tests/console/map.hm (SCRIPT=, LOG=)"
 	@echo "make host          build/host/libhostmem.a, the hosted twin"
+	@echo "make install       libhostmem.a, headers and hostmem.pc under PREFIX (/usr/local)"
 	@echo "make debug         QEMU waits for gdb on :1234 (README, Debugging)"
 	@echo "make bench         costs on the twin, next to Linux, and in the guest"
 	@echo "make soak          10M differential operations, then the kernel suite under load"
@@ -170,7 +186,7 @@ help:
 	@echo "make tsan          the threaded host tests under ThreadSanitizer"
 	@echo "make deps          install the Debian packages the build needs"
 	@echo "make clean         remove build/"
-	@echo "Variables: SMP=N RAM_MB=N V=1 KTEST_EXTRA=\"a.c b.c\" SCRIPT=file"
+	@echo "Variables: SMP=N RAM_MB=N V=1 KTEST_EXTRA=\"a.c b.c\" SCRIPT=file PREFIX=dir"
 
 # Targets owned by a part of the test tree (fuzzing, benchmarks, ...).
 include $(wildcard tests/*/rules.mk)

@@ -48,12 +48,15 @@ static void run_one(void *arg)
 	a->test->fn(a->run);
 }
 
+/* Runs one test and prints its KTAP line, its time as a diagnostic after
+ * the name (" # time=N ms", then ": reason" when it failed), and for a test
+ * of a second or more a "# NAME took N ms" line.  Returns 1 if it failed. */
 static int run_test(int index, const struct ktest *test)
 {
 	struct ktest_run run = { 0 };
 	struct { const struct ktest *test; struct ktest_run *run; } a = { test, &run };
 	struct fault_info fi;
-
+	unsigned long long ms;
 	unsigned cpu;
 
 	running = test;
@@ -67,10 +70,13 @@ static int run_test(int index, const struct ktest *test)
 		ktest_fail(&run, "fault", 0, "unexpected exception 0x%08x on cpu %u at rip %p addr %p",
 		           fi.code, cpu, (void *)fi.rip, (void *)fi.addr);
 	memory_log_expected(0);      /* a test that failed half-way leaves it on */
+	ms = uptime_ms() - started;
 	if (run.failed)
-		kprintf("not ok %d %s # %s\n", index, test->name, run.reason);
+		kprintf("not ok %d %s # time=%llu ms: %s\n", index, test->name, ms, run.reason);
 	else
-		kprintf("ok %d %s\n", index, test->name);
+		kprintf("ok %d %s # time=%llu ms\n", index, test->name, ms);
+	if (ms >= 1000)   /* where the time goes, for a person reading */
+		kprintf("# %s took %llu ms\n", test->name, ms);
 	return run.failed != 0;
 }
 
@@ -100,17 +106,9 @@ int ktest_run_all(void)
 	for (const struct ktest *k = __ktests_start; k < __ktests_end; k++)
 		n += selected(k, only);
 	kprintf("KTAP version 1\n1..%d\n", n);
-	for (int i = 0; i < (int)(__ktests_end - __ktests_start); i++) {
-		uint64_t t0 = uptime_ms(), ms;
-
-		if (!selected(&__ktests_start[i], only))
-			continue;
-		failed += run_test(++index, &__ktests_start[i]);
-
-		ms = uptime_ms() - t0;
-		if (ms >= 1000)   /* a KTAP diagnostic line: where the time goes */
-			kprintf("# %s took %llu ms\n", __ktests_start[i].name, (unsigned long long)ms);
-	}
+	for (int i = 0; i < (int)(__ktests_end - __ktests_start); i++)
+		if (selected(&__ktests_start[i], only))
+			failed += run_test(++index, &__ktests_start[i]);
 	kprintf("%d passed, %d failed\n", n - failed, failed);
 	return failed;
 }

@@ -9,7 +9,7 @@
  *
  * KTEST puts a record in the .ktests section; the kernel runs them in link
  * order (built-in files, then KTEST_EXTRA files) and prints KTAP:
- *   KTAP version 1 / 1..N / ok N name / not ok N name # reason
+ *   KTAP version 1 / 1..N / ok N name # time=T ms / not ok N name # time=T ms: reason
  * then "N passed, N failed".  A test body runs inside a recovery point, so an
  * unexpected fault fails that test with a description and the run goes on.
  * A failed KASSERT ends the test at once; KEXPECT records and continues.

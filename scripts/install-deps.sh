@@ -19,6 +19,10 @@ need=(
   "iproute2:/usr/bin/ss"
   "gnuplot-nox:/usr/bin/gnuplot"
   "jq:/usr/bin/jq"
+  "util-linux:/usr/bin/setpriv"
+  "bsdutils:/usr/bin/script"
+  "pkgconf:/usr/bin/pkg-config"
+  "libxml2-utils:/usr/bin/xmllint"
 )
 # `install-deps.sh bench`: also what `make bench` needs (callgrind; gnuplot is above,
 # for the map).

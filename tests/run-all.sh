@@ -3,45 +3,84 @@
 #   1. the host unit tests (cmocka, TAP),
 #   2. the kernel self tests under QEMU (KTAP),
 #   3. the runner's own checks: boots that must fail, and fail the right way,
-# then one closing line: "N passed, N failed".
+#      make debug, make run losing its terminal, make install, the console,
+#      and last the check of build/test-results.xml,
+# then one closing line: "N passed, N failed".  Every test is also recorded
+# (tests/results.sh) and build/test-results.xml, JUnit XML, has them all:
+# as many <testcase> as the closing line counts.
 set -uo pipefail
 BUILD=${BUILD:-build}
+. tests/results.sh
+export RESULTS=$BUILD/test-results.tsv
+: > "$RESULTS"
 pass=0 fail=0
 
-tally() {   # tally LOG: adds the "N passed, N failed" line found in LOG
+tally() {   # tally LOG SUITE: adds the "N passed, N failed" line found in LOG
   local line
   line=$(grep -aE '^[a-z]*:? ?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
-  if [ -z "$line" ]; then fail=$((fail + 1)); return; fi
+  if [ -z "$line" ]; then
+    fail=$((fail + 1))
+    result_record "$2" did_not_finish fail 0 "no \"N passed, N failed\" line in $1"
+    return
+  fi
   pass=$((pass + $(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')))
   fail=$((fail + $(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')))
 }
 
 echo "== host unit tests"
 tests/run-host.sh "$@" | tee "$BUILD/host-tests.log"
-tally "$BUILD/host-tests.log"
+tally "$BUILD/host-tests.log" host
+
+# The kernel's KTAP lines as records: "ok N name # time=T ms" and
+# "not ok N name # time=T ms: reason".
+kernel_records() {   # kernel_records LOG
+  awk '/^(not )?ok [0-9]+ / {
+         ok = $1 == "ok"; name = ok ? $3 : $4; rest = $0
+         ms = 0; if (match(rest, / # time=[0-9]+ ms/)) {
+           ms = substr(rest, RSTART + 8, RLENGTH - 11) + 0; rest = substr(rest, RSTART + RLENGTH) }
+         else if (match(rest, / # /)) rest = substr(rest, RSTART); else rest = ""
+         sub(/^(: | # )/, "", rest); gsub(/\t/, " ", rest)
+         printf "kernel\t%s\t%s\t%.3f\t%s\n", name, ok ? "ok" : "fail", ms / 1000, ok ? "" : rest
+       }' "$1" >> "$RESULTS"
+}
 
 echo "== kernel self tests (QEMU + OVMF)"
-if tests/run-kernel.sh test; then
-  tally <(tr -d '\r' < "$BUILD/serial-test.log")
+tests/run-kernel.sh test | tee "$BUILD/kernel-verdict.log"
+krc=${PIPESTATUS[0]}
+tr -d '\r' < "$BUILD/serial-test.log" > "$BUILD/kernel-tests.log"
+kernel_records "$BUILD/kernel-tests.log"
+verdict=$(grep '^qemu:' "$BUILD/kernel-verdict.log" | head -n 1)
+if ! grep -aqE '^[0-9]+ passed, [0-9]+ failed' "$BUILD/kernel-tests.log"; then
+  # It died before its closing line: what ran counts, and the end is a failure.
+  pass=$((pass + $(grep -acE '^ok [0-9]+ ' "$BUILD/kernel-tests.log")))
+  fail=$((fail + $(grep -acE '^not ok [0-9]+ ' "$BUILD/kernel-tests.log") + 1))
+  result_record kernel did_not_finish fail 0 "$verdict"
 else
-  tally <(tr -d '\r' < "$BUILD/serial-test.log")
-  # The kernel's own line may say 0 failed if it died before finishing.
-  grep -aq ' passed, 0 failed' "$BUILD/serial-test.log" && fail=$((fail + 1))
+  tally "$BUILD/kernel-tests.log" kernel
+  # The kernel's own line may say 0 failed though the boot did not end well.
+  if [ "$krc" != 0 ] && grep -aq ' passed, 0 failed' "$BUILD/kernel-tests.log"; then
+    fail=$((fail + 1)); result_record kernel exit_status fail 0 "$verdict"
+  fi
 fi
 
 echo "== runner checks"
 n=0
+runner_result() {   # runner_result NAME START WHY: prints, counts and records; passes when WHY is empty
+  n=$((n + 1))
+  if [ -z "$3" ]; then echo "ok $n $1"; pass=$((pass + 1))
+  else echo "not ok $n $1 # $3"; fail=$((fail + 1)); fi
+  result_record runner "$1" "$([ -z "$3" ] && echo ok || echo fail)" "$(results_since "$2")" "$3"
+}
 check() {   # check NAME EXPECTED-VERDICT LOG-PATTERN... -- ARGS for run-kernel.sh
   local name=$1 verdict=$2; shift 2
   local patterns=()
   while [ "$1" != -- ]; do patterns+=("$1"); shift; done; shift
-  local out ok=1
+  local out ok=1 start
+  start=$(results_now)
   out=$(QUIET=1 TAG=$name TIMEOUT=60 tests/run-kernel.sh "$@" 2>&1 < /dev/null)
   grep -q -- "$verdict" <<<"$out" || ok=0
   for p in "${patterns[@]}"; do grep -aq -- "$p" "$BUILD/serial-$name.log" || ok=0; done
-  n=$((n + 1))
-  if [ $ok = 1 ]; then echo "ok $n $name"; pass=$((pass + 1))
-  else echo "not ok $n $name # got: $(head -n 1 <<<"$out")"; fail=$((fail + 1)); fi
+  runner_result "$name" "$start" "$([ $ok = 1 ] || echo "got: $(head -n 1 <<<"$out")")"
 }
 head -c 4096 /dev/urandom > "$BUILD/garbage.elf"
 check panic_outside_a_test_dumps_registers "kernel panic" \
@@ -54,10 +93,11 @@ KERNEL=$BUILD/garbage.elf check bad_kernel_file_is_refused "loader refused" \
 # tour; a passing kernel is exit status 0, and the firmware's screen escapes
 # stay off the terminal.
 debug_check() {
-  local out rc why= gdbout
+  local out rc why= gdbout start
+  start=$(results_now)
   if ! command -v gdb > /dev/null; then
-    n=$((n + 1)); echo "not ok $n make_debug_exits_0_when_the_kernel_passes # gdb is not installed"
-    fail=$((fail + 1)); return
+    runner_result make_debug_exits_0_when_the_kernel_passes "$start" "gdb is not installed"
+    return
   fi
   DEBUG_MODE=run TAG=debug tests/run-kernel.sh debug > "$BUILD/debug-check.out" 2>&1 < /dev/null &
   local pid=$!
@@ -68,9 +108,7 @@ debug_check() {
   [ $rc = 0 ] || why="run-kernel.sh debug exited $rc: $(tail -n 1 <<<"$out")"
   [ -n "$why" ] || ! grep -q $'\e' <<<"$out" || why="escape codes reached the terminal"
   [ -n "$why" ] || grep -q "demo: every step" <<<"$out" || why="the tour did not run (gdb: $(tail -n 1 <<<"$gdbout"))"
-  n=$((n + 1))
-  if [ -z "$why" ]; then echo "ok $n make_debug_exits_0_when_the_kernel_passes"; pass=$((pass + 1))
-  else echo "not ok $n make_debug_exits_0_when_the_kernel_passes # $why"; fail=$((fail + 1)); fi
+  runner_result make_debug_exits_0_when_the_kernel_passes "$start" "$why"
 }
 debug_check
 # A passing run does not look alarming: what the manager logs about errors a
@@ -78,26 +116,60 @@ debug_check
 # "expected: hostmem: ..."), and a kernel test that runs for seconds says how
 # far it got every few seconds.
 quiet_check() {
-  local why= serial slow t
+  local why= serial slow t start
+  start=$(results_now)
   serial=$(tr -d '\r' < "$BUILD/serial-test.log")
   grep -q '^hostmem:' "$BUILD/host-tests.log" && why="host: $(grep -m1 '^hostmem:' "$BUILD/host-tests.log")"
   [ -n "$why" ] || ! grep -q '^hostmem:' <<<"$serial" || why="kernel: $(grep -m1 '^hostmem:' <<<"$serial")"
-  n=$((n + 1))
-  if [ -z "$why" ]; then echo "ok $n passing_run_marks_the_errors_it_provokes"; pass=$((pass + 1))
-  else echo "not ok $n passing_run_marks_the_errors_it_provokes # unmarked: $why"; fail=$((fail + 1)); fi
-  why=
+  runner_result passing_run_marks_the_errors_it_provokes "$start" "${why:+unmarked: $why}"
+  why= start=$(results_now)
   slow=$(sed -nE 's/^# ([a-z0-9_]+) took ([0-9]+) ms$/\1 \2/p' <<<"$serial" | awk '$2 >= 5000 { print $1 }')
   for t in $slow; do
     grep -q "^# $t: [0-9]* operations done" <<<"$serial" || { why="$t ran 5 s or more with no progress line"; break; }
   done
-  n=$((n + 1))
-  if [ -z "$why" ]; then echo "ok $n long_kernel_tests_show_progress"; pass=$((pass + 1))
-  else echo "not ok $n long_kernel_tests_show_progress # $why"; fail=$((fail + 1)); fi
+  runner_result long_kernel_tests_show_progress "$start" "$why"
 }
 quiet_check
+script_check() {   # script_check NAME SCRIPT [ARG]: passes when SCRIPT prints nothing and exits 0
+  local name=$1 why start
+  shift
+  start=$(results_now)
+  why=$("$@" 2>&1) || [ -n "$why" ] || why="$1 exited non-zero"
+  runner_result "$name" "$start" "$why"
+}
+# An interactive `make run` whose terminal, runner or make goes away leaves no QEMU.
+script_check closed_terminal_ends_qemu_of_make_run tests/check-hangup.sh terminal
+script_check hangup_of_the_runner_ends_qemu tests/check-hangup.sh runner
+script_check sigterm_to_make_run_ends_qemu tests/check-hangup.sh make
+# make install, then the README's hello.c built with pkg-config against it.
+script_check readme_program_builds_against_make_install tests/check-install.sh
 # The console, driven through the serial port by a script: one boot, a check per rule.
 tests/console/test_console.sh "$n" | tee "$BUILD/console-tests.log"
-tally "$BUILD/console-tests.log"
+tally "$BUILD/console-tests.log" console
+n=$((n + $(grep -cE '^(not )?ok [0-9]+ ' "$BUILD/console-tests.log")))   # its checks follow ours
+
+# build/test-results.xml: well-formed (xmllint), and as many test cases and
+# failures as the closing line will count before this check.  Then written
+# again with this check in it.
+xml=$BUILD/test-results.xml
+xml_check() {
+  local why= start cases failures
+  start=$(results_now)
+  results_junit "$RESULTS" > "$xml"
+  if ! command -v xmllint > /dev/null; then why="xmllint is not installed"
+  elif why=$(xmllint --noout "$xml" 2>&1); then why=
+  else why="not well-formed: $(head -n 1 <<<"$why")"; fi
+  if [ -z "$why" ]; then
+    cases=$(xmllint --xpath 'count(//testcase)' "$xml")
+    failures=$(xmllint --xpath 'count(//testcase[failure])' "$xml")
+    [ "$cases" = $((pass + fail)) ] || why="$cases test cases for $((pass + fail)) tests"
+    [ -n "$why" ] || [ "$failures" = "$fail" ] || why="$failures failures for $fail failed"
+  fi
+  runner_result test_results_xml_is_junit_with_every_test "$start" "$why"
+}
+xml_check
+results_junit "$RESULTS" > "$xml"
+echo "results: $xml ($((pass + fail)) test cases, JUnit XML)"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -12,6 +12,11 @@
 # (`printf 'stats\nquit\n' | make run`); otherwise (CI, /dev/null) it runs
 # the demo and exits, so it never waits.
 #
+# QEMU ends with this script: it runs under PR_SET_PDEATHSIG (setpriv), so
+# whatever ends the script (a hangup, make's SIGTERM, a kill) sends it
+# SIGTERM, and it restores the terminal as it exits.  On a terminal, a
+# watcher also ends it when the terminal goes away (see watch_tty).
+#
 # Only the kernel's pass code counts as a pass: a triple fault with -no-reboot
 # exits 0, a panic or a failed test has its own code, and a hang is cut by the
 # timeout and reported with the last lines the kernel printed.  The serial
@@ -62,6 +67,9 @@ qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$SMP" -m "${RAM_MB}M" -node
       -drive "if=pflash,format=raw,file=$vars"
       -drive "format=raw,file=$img"
       -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-})
+# Prefix of every QEMU launch (or of the timeout around it, which passes the
+# signal on): SIGTERM when this script dies.
+with_me=(setpriv --pdeathsig TERM)
 
 
 # From the kernel's first line on, byte for byte: a prompt has no newline.
@@ -77,7 +85,7 @@ from_banner() {
 if [ "$mode" = debug ]; then
   echo "QEMU is waiting for gdb on localhost:1234. In another terminal:"
   echo "  gdb -x scripts/gdbinit"
-  "${qemu[@]}" -s -S < /dev/null 2>&1 | tee "$log" | from_banner
+  "${with_me[@]}" "${qemu[@]}" -s -S < /dev/null 2>&1 | tee "$log" | from_banner
   rc=${PIPESTATUS[0]}
   [ $rc = 33 ] && { echo "qemu: kernel exited normally (log: $log)"; exit 0; }
   echo "qemu: exit status $rc (log: $log)"
@@ -90,7 +98,7 @@ fi
 run_script() {
   local fifo=$BUILD/console-$tag.fifo pid
   rm -f "$fifo" && mkfifo "$fifo" && : > "$log" || return 1
-  timeout "$TIMEOUT" "${qemu[@]}" < "$fifo" > "$log" 2>&1 &
+  "${with_me[@]}" timeout "$TIMEOUT" "${qemu[@]}" < "$fifo" > "$log" 2>&1 &
   pid=$!
   exec 3> "$fifo"
   rm -f "$fifo"
@@ -102,14 +110,32 @@ run_script() {
   wait $pid
 }
 
+# A terminal can go away under QEMU (a closed window, a dropped ssh): the
+# hangup goes only to the session leader, often make, which then waits for
+# its children instead of ending them, and QEMU would read end-of-file and
+# run on.  So the watcher ends QEMU once fd 3 (the terminal QEMU reads) is
+# no longer one, and ends itself with this script.
+watch_tty() {   # PIDFILE
+  local pid
+  while sleep 0.5 && kill -0 $$ 2> /dev/null; do
+    pid=$(cat "$1" 2> /dev/null) || continue
+    [ -t 3 ] || { kill -TERM "$pid" 2> /dev/null; return; }
+  done
+}
+
 start=$(date +%s.%N)
 if [ "$console" = tty ]; then
   # QEMU puts the terminal in raw mode itself (-serial stdio on a tty) and
   # restores it when it exits; no timeout: a person is typing.  Ctrl-C is
   # QEMU's (it ends cleanly); the rest of the pipeline lives to show that.
   trap '' INT
-  "${qemu[@]}" 2>&1 | tee "$log" | from_banner
+  pidfile=$BUILD/qemu-$tag.pid
+  rm -f "$pidfile"
+  { watch_tty "$pidfile" & } 3<&0
+  watcher=$!
+  "${with_me[@]}" "${qemu[@]}" -pidfile "$pidfile" 2>&1 | tee "$log" | from_banner
   rc=${PIPESTATUS[0]}
+  kill $watcher 2> /dev/null
   trap - INT
   if [ $rc = 0 ] && grep -aq 'terminating on signal' "$log"; then
     echo "qemu: stopped by a signal (Ctrl-C) (log: $log)"; exit 0
@@ -118,11 +144,11 @@ elif [ "$console" = script ]; then
   run_script
   rc=$?
 elif [ "${QUIET:-0}" = 1 ]; then
-  timeout "$TIMEOUT" "${qemu[@]}" < /dev/null > "$log" 2>&1
+  "${with_me[@]}" timeout "$TIMEOUT" "${qemu[@]}" < /dev/null > "$log" 2>&1
   rc=$?
 else
   # Firmware output before the kernel is kept in the log, not shown.
-  timeout "$TIMEOUT" "${qemu[@]}" < /dev/null 2>&1 | tee "$log" |
+  "${with_me[@]}" timeout "$TIMEOUT" "${qemu[@]}" < /dev/null 2>&1 | tee "$log" |
     sed -u -n '/^loader: \|^hostmem kernel/,$p' | tr -d '\r'
   rc=${PIPESTATUS[0]}
 fi
