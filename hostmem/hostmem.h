@@ -250,8 +250,7 @@ HRESULT hostmem_resident_pages(IHostMemoryManager *m, void *base, SIZE_T size, S
 
 /* Returns after every online CPU has executed a full memory barrier (the
  * CLR's FlushProcessWriteBuffers): through the platform's IPIs in the
- * kernel; a fence on the calling thread in the twin, whose threads share
- * one simulated CPU. */
+ * kernel; in the twin, on every thread of the process (membarrier). */
 HRESULT hostmem_flush_process_write_buffers(IHostMemoryManager *m);
 
 /* Walks every structure and page table and cross-checks them: S_OK, or

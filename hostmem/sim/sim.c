@@ -16,10 +16,14 @@
  * a translation and a decommit that frees its frame.  hostmem_fault runs
  * without the mutex (it takes it itself).
  */
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "hostmem/sim.h"
 #include "hostmem/embed.h"
@@ -103,12 +107,33 @@ static void sim_relax(void *ctx)
 	__builtin_ia32_pause();
 }
 
-/* The twin's threads share one simulated CPU: a fence here is all of it. */
+/* FlushProcessWriteBuffers on the twin: every thread of the process runs a
+ * full barrier before this returns, so every thread the twin counts as a
+ * CPU among them.  Linux's membarrier(PRIVATE_EXPEDITED) does exactly that
+ * (an IPI to each CPU running one of our threads); where it is missing,
+ * the CLR's own fallback: taking write access away from a page we wrote
+ * makes the kernel shoot down its TLB entry on every CPU running our
+ * threads, and that IPI serialises them. */
 static void sim_barrier_all(void *ctx)
 {
-	static int fence;
+	static int state;                /* 0 unknown, 1 membarrier, 2 mprotect; atomic */
+	static long page[4096 / sizeof(long)] __attribute__((aligned(4096)));
+	static pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
+	int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
 
-	__atomic_fetch_add(&fence, 0, __ATOMIC_SEQ_CST);   /* a locked RMW: a full barrier */
+	if (s == 0) {
+		s = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1 : 2;
+		__atomic_store_n(&state, s, __ATOMIC_RELEASE);
+	}
+	if (s == 1 && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return;
+	pthread_mutex_lock(&page_lock);
+	if (mprotect(page, sizeof(page), PROT_READ | PROT_WRITE) != 0)
+		abort();
+	__atomic_add_fetch(&page[0], 1, __ATOMIC_SEQ_CST);
+	if (mprotect(page, sizeof(page), PROT_READ) != 0)
+		abort();
+	pthread_mutex_unlock(&page_lock);
 }
 
 static void sim_cache_flush(void *ctx, uint64_t pa, size_t n)
