@@ -262,6 +262,61 @@ static void smp_bench_cpu(void *arg, unsigned cpu)
 	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
 }
 
+/* First touches on disjoint reservations by n CPUs at once (n = 1, 2, 4):
+ * pages per second against n = 1 in the same run.  Every CPU's touches
+ * fault into hostmem, whose one lock the faults share. */
+#define TOUCH_SMP (16 * MiB)
+
+struct touch_bench { unsigned n; volatile int ready; uint64_t base[8], start[8], end[8]; };
+
+static void touch_bench_cpu(void *arg, unsigned cpu)
+{
+	struct touch_bench *b = arg;
+
+	if (cpu >= b->n)
+		return;
+	__atomic_add_fetch(&b->ready, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&b->ready, __ATOMIC_ACQUIRE) < (int)b->n)
+		__asm__ volatile("pause");
+	b->start[cpu] = rdtsc();
+	for (uint64_t off = 0; off < TOUCH_SMP; off += PG)
+		*(volatile uint8_t *)at(b->base[cpu] + off) = 1;
+	b->end[cpu] = rdtsc();
+}
+
+/* Pages per second with n CPUs touching at once. */
+static uint64_t touch_rate(unsigned n)
+{
+	struct touch_bench b = { .n = n };
+	uint64_t first = ~0ull, last = 0;
+
+	for (unsigned c = 0; c < n; c++)
+		b.base[c] = reserve(0, TOUCH_SMP, MEM_RESERVE | MEM_COMMIT);
+	smp_run_all(touch_bench_cpu, &b);
+	for (unsigned c = 0; c < n; c++) {
+		first = b.start[c] < first ? b.start[c] : first;
+		last = b.end[c] > last ? b.end[c] : last;
+		release(b.base[c]);
+	}
+	return n * (TOUCH_SMP / PG) * boot_info->tsc_hz / (last - first ? last - first : 1);
+}
+
+static void bench_touch_smp(void)
+{
+	static const unsigned ns[] = { 1, 2, 4 };
+	uint64_t one = 0, rate;
+	char name[40];
+
+	for (unsigned i = 0; i < sizeof(ns) / sizeof(ns[0]) && ns[i] <= smp_cpu_count(); i++) {
+		rate = touch_rate(ns[i]);
+		one = i == 0 ? rate : one;
+		hm_snprintf(name, sizeof(name), "smp_touch_pages_per_s_%u_cpus", ns[i]);
+		say(name, rate, "pages/s");
+		hm_snprintf(name, sizeof(name), "smp_touch_x1000_%u_cpus", ns[i]);
+		say(name, rate * 1000 / (one ? one : 1), "ratio");
+	}
+}
+
 static int bench_smp(void)
 {
 	char name[32];
@@ -276,6 +331,7 @@ static int bench_smp(void)
 		say(name, b.ns, "ns");
 	}
 	release(SMP_VA);
+	bench_touch_smp();
 	kprintf("bench: %d failed\n", failures);
 	return failures;
 }

@@ -138,6 +138,10 @@ function smp_section(    j, n, base) {
 	for (j = 0; ("smp_cycle_ns_" j "_active") in k; j++)
 		printf "  %d other CPUs active %44d ns   shootdown adds %d ns\n", j,
 		       k["smp_cycle_ns_" j "_active"], k["smp_cycle_ns_" j "_active"] - base
+	print "  first touches of 16 MiB per CPU, disjoint reservations, all CPUs at once:"
+	for (n = 1; ("smp_touch_pages_per_s_" n "_cpus") in k; n *= 2)
+		printf "  %d vCPUs %49d pages/s  %.2f x 1 vCPU\n", n,
+		       k["smp_touch_pages_per_s_" n "_cpus"], k["smp_touch_x1000_" n "_cpus"] / 1000
 }
 
 function targets(    rr, rr1m, growth) {
