@@ -174,11 +174,22 @@ static int distance(const char *a, const char *b)
 	return row[nb];
 }
 
-/* The command whose name is the fewest edits from name. */
+/* The command whose name is the fewest edits from name, if it is near: at
+ * most 3 edits ("touch" -> "watch"), or fewer than half the longer word's
+ * letters; "frobnicate" (6 from "protect") is like no command. */
+static int word_length(const char *w)
+{
+	int n = 0;
+
+	while (w[n])
+		n++;
+	return n;
+}
+
 static const char *nearest(const char *name)
 {
 	const char *best = 0;
-	int bestd = 1 << 30;
+	int bestd = 1 << 30, bestlen = 0, len = word_length(name);
 
 	for (int i = 0; i < NCOMMANDS; i++) {
 		int d;
@@ -187,8 +198,21 @@ static const char *nearest(const char *name)
 			continue;
 		bestd = d;
 		best = commands[i].name;
+		bestlen = word_length(best);
 	}
-	return best;
+	return best && (bestd <= 3 || 2 * bestd < (len > bestlen ? len : bestlen)) ? best : 0;
+}
+
+/* "unknown command "x"" or "help: there is no command "x"", then the
+ * nearest command when there is one near enough. */
+static void no_such_command(const char *what, const char *name)
+{
+	const char *near = nearest(name);
+
+	kprintf("%s \"%s\"", what, name);
+	if (near)
+		kprintf("; the nearest is \"%s\"", near);
+	kprintf(" (`help` lists them all)\n");
 }
 
 static void help(int argc, char **argv)
@@ -200,8 +224,7 @@ static void help(int argc, char **argv)
 		return;
 	}
 	if (argc > 1) {
-		kprintf("help: there is no command \"%s\"; the nearest is \"%s\" (`help` lists them "
-		        "all)\n", argv[1], nearest(argv[1]));
+		no_such_command("help: there is no command", argv[1]);
 		return;
 	}
 	kprintf("SIZE: 4096, 0x1000, 64K, 1M, 2G, 1T.  ADDR: 0x10000, $ (the last base a command\n"
@@ -274,8 +297,7 @@ static void execute(char *line)
 	v = (struct invocation){ find(argv[0]), argc, argv };
 	arg_forget();
 	if (!v.c) {
-		kprintf("unknown command \"%s\"; the nearest is \"%s\" (`help` lists them all)\n",
-		        argv[0], nearest(argv[0]));
+		no_such_command("unknown command", argv[0]);
 	} else if (too_many(v.c, argc, argv)) {
 		;
 	} else if (!v.c->run) {

@@ -189,7 +189,8 @@ check help_names_the_nearest_command 'help touch' \
   'help: there is no command "touch"; the nearest is "watch"'
 check help_command_prints_its_help 'help protect' "usage: protect ADDR SIZE PROT"
 check_not help_command_prints_only_its_help 'help protect' "reserve" "address space (" "SIZE:"
-check unknown_command_is_named 'frobnicate' 'unknown command "frobnicate"; the nearest is "'
+check unknown_command_is_named 'frobnicate' 'unknown command "frobnicate" (`help` lists them all)'
+check unknown_command_suggests_a_near_one 'reserv' 'unknown command "reserv"; the nearest is "reserve"'
 check open_quote_is_refused 'write $ "open' "a quote is not closed"
 check malloc_hands_out_a_block 'malloc 100' "CreateMalloc(MALLOC_THREADSAFE) -> S_OK" \
   "IHostMalloc::Alloc(0x64, eTaskCritical) -> S_OK"
