@@ -143,6 +143,8 @@ script_check hangup_of_the_runner_ends_qemu tests/check-hangup.sh runner
 script_check sigterm_to_make_run_ends_qemu tests/check-hangup.sh make
 # make install, then the README's hello.c built with pkg-config against it.
 script_check readme_program_builds_against_make_install tests/check-install.sh
+# README's performance figures are the last make bench run's, untouched.
+script_check readme_figures_are_the_last_bench_run tests/bench/readme.sh --check
 # The console, driven through the serial port by a script: one boot, a check per rule.
 tests/console/test_console.sh "$n" | tee "$BUILD/console-tests.log"
 tally "$BUILD/console-tests.log" console

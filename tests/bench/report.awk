@@ -189,7 +189,9 @@ function nan(x) { return x == "" ? "NaN" : x }
 
 function write_json(    f, i, j, op, l, sep, n) {
 	f = out "/results.json"
-	print "{\n  \"host\": [" > f
+	printf "{\n  \"run\": {\"date\": \"%s\", \"commit\": \"%s\", \"machine\": \"%s\"},\n", \
+	       run_date, run_commit, run_machine > f
+	print "  \"host\": [" > f
 	sep = ""
 	for (i = 1; i <= nops; i++)
 		for (j = 1; j <= nlv; j++) {
@@ -203,6 +205,10 @@ function write_json(    f, i, j, op, l, sep, n) {
 	printf "\n  ],\n  \"kernel_%s\": {", (kunit == "" ? "ticks" : kunit) > f
 	sep = ""
 	for (n in kv) { printf "%s\"%s\": %s", sep, n, kv[n] > f; sep = ", " }
+	printf "},\n  \"kernel_smp\": {" > f
+	sep = ""
+	for (n in k)
+		if (n ~ /^smp_/) { printf "%s\"%s\": %s", sep, n, k[n] > f; sep = ", " }
 	printf "},\n  \"memory\": {" > f
 	sep = ""
 	for (n in mem) { printf "%s\"%s\": %s", sep, n, mem[n] > f; sep = ", " }

@@ -81,6 +81,17 @@ for p in $parts; do
   esac
 done
 for f in host-time.csv host-ir.csv kernel.txt; do [ -e "$OUT/$f" ] || : > "$OUT/$f"; done
-awk -v out="$OUT" -f tests/bench/report.awk \
+commit=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)
+git diff --quiet HEAD 2> /dev/null || commit="$commit + uncommitted changes"
+machine="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(uname -sr)"
+awk -v out="$OUT" -v run_date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v run_commit="$commit" \
+  -v run_machine="$machine" -f tests/bench/report.awk \
   "$OUT/host-time.csv" "$OUT/host-ir.csv" "$OUT/kernel.txt" | tee "$OUT/table.txt"
 gnuplot -e "dir='$OUT'" tests/bench/plot.gp && echo "plot: $OUT/cost.png"
+# A whole run (both parts) becomes the README's figures: the results are
+# kept in tests/bench/results.json (committed) and README.md's block is
+# written from them (tests/bench/readme.sh); make test checks the two agree.
+if [ "$parts" = "host kernel" ]; then
+  cp "$OUT/results.json" tests/bench/results.json &&
+    tests/bench/readme.sh --write && echo "README.md: performance figures from this run"
+fi
