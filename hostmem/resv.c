@@ -249,6 +249,7 @@ bool resv_tree_init(struct resv_tree *t, uint64_t lo, uint64_t hi)
 	          (hi - lo) / G <= UINT32_MAX;
 
 	t->root = NULL;
+	t->hint = NULL;
 	t->count = 0;
 	t->lo = ok ? lo : 0;
 	t->hi = ok ? hi : 0;
@@ -273,9 +274,15 @@ static struct resv *resv_floor(const struct resv_tree *t, uint64_t va)
 
 struct resv *resv_find(const struct resv_tree *t, uint64_t va)
 {
-	struct resv *r = resv_floor(t, va);
+	struct resv *r = t->hint;
 
-	return r && va < r->end ? r : NULL;
+	if (r && r->base <= va && va < r->end)
+		return r;
+	r = resv_floor(t, va);
+	if (!r || va >= r->end)
+		return NULL;
+	((struct resv_tree *)t)->hint = r;     /* a cache (resv.h) */
+	return r;
 }
 
 struct resv *resv_find_block(const struct resv_tree *t, uint64_t va)
@@ -543,6 +550,7 @@ void resv_insert(struct resv_tree *t, struct resv *n)
 	n->height = 0;
 	n->max_gap = 0;
 	t->count++;
+	t->hint = n;
 	resv_fixup(t, n, succ);
 }
 
@@ -597,6 +605,8 @@ void resv_remove(struct resv_tree *t, struct resv *n)
 		resv_pull(succ);
 	n->child[0] = n->child[1] = n->parent = NULL;
 	t->count--;
+	if (t->hint == n)
+		t->hint = NULL;
 	resv_fixup(t, low, succ_below ? NULL : succ);
 }
 
@@ -766,6 +776,10 @@ bool resv_verify(const struct resv_tree *t, char *why, size_t why_len)
 	if (a.seen != t->count)
 		return audit_fail(&a, NULL, "nodes reached", a.seen,
 		                  " differ from count ", t->count);
+	if (t->hint && resv_floor(t, t->hint->base) != t->hint)
+		return audit_fail(&a, NULL, "the hint", (uint64_t)(uintptr_t)t->hint,
+		                  " is not a node of the tree; found at its base: ",
+		                  (uint64_t)(uintptr_t)resv_floor(t, t->hint->base));
 	a.pass = 2;
 	a.prev = NULL;
 	return audit_subtree(&a, t->root, NULL, 1);

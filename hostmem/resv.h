@@ -50,6 +50,11 @@ struct resv_tree {
 	struct resv *root;
 	uint64_t lo, hi;        /* the managed range [lo, hi) */
 	size_t count;           /* nodes in the tree */
+	/* The node last inserted or found, or NULL: a cache, as NT's VadHint,
+	 * since calls come in runs on one reservation (reserve then commit,
+	 * commit then decommit).  resv_find writes it through a const tree:
+	 * no tree is a const object, only const views of one are. */
+	struct resv *hint;
 };
 
 /*
@@ -59,7 +64,7 @@ struct resv_tree {
  */
 bool resv_tree_init(struct resv_tree *t, uint64_t lo, uint64_t hi);
 
-/* The node with base <= va < end, or NULL. */
+/* The node with base <= va < end, or NULL; O(1) when it is the hint. */
 struct resv *resv_find(const struct resv_tree *t, uint64_t va);
 
 /* The node whose blocks [base, roundup(end, G)) contain va, or NULL. */

@@ -679,6 +679,27 @@ static void test_fit_touches_O_log_n_nodes(void **state)
 	free(gap);
 }
 
+/* The hint (the node last found or inserted) never outlives its node:
+ * after a remove, a lookup in the old range finds nothing. */
+static void test_hint_never_names_a_removed_node(void **state)
+{
+	struct resv_tree t;
+	struct resv a, b;
+
+	(void)state;
+	resv_tree_init(&t, LO, HI);
+	put(&t, &a, 0x100000, 0x110000);
+	put(&t, &b, 0x200000, 0x210000);
+	assert_ptr_equal(resv_find(&t, 0x10F000), &a);
+	assert_ptr_equal(t.hint, &a);
+	resv_remove(&t, &a);
+	check(&t);
+	assert_null(resv_find(&t, 0x100000));
+	assert_ptr_equal(resv_find(&t, 0x20F000), &b);
+	assert_null(resv_find(&t, 0x210000));
+	assert_ptr_equal(t.hint, &b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -698,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_random_operations_match_a_block_model),
 		cmocka_unit_test(test_aligned_fit_finds_an_aligned_start_in_a_tight_gap),
 		cmocka_unit_test(test_fit_touches_O_log_n_nodes),
+		cmocka_unit_test(test_hint_never_names_a_removed_node),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -664,6 +664,16 @@ static void tree_parent_links_match(void **state)
 	assert_broken(t, "parent link");
 }
 
+/* The lookup hint is a node of the tree. */
+static void tree_hint_is_a_node_of_the_tree(void **state)
+{
+	struct twin *t = *state;
+	static struct resv stray = { .base = BASE + 64 * GR, .end = BASE + 65 * GR };
+
+	three_reservations(t)->hint = &stray;
+	assert_broken(t, "is not a node of the tree");
+}
+
 /* Reservations start at a multiple of G. */
 static void reservations_start_on_the_granularity(void **state)
 {
@@ -1085,6 +1095,7 @@ int main(void)
 		T(tree_range_is_sound),
 		T(tree_depth_is_bounded),
 		T(tree_parent_links_match),
+		T(tree_hint_is_a_node_of_the_tree),
 		T(reservations_start_on_the_granularity),
 		T(reservations_end_above_their_base),
 		T(reservations_end_on_a_page),
