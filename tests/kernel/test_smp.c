@@ -10,6 +10,8 @@
 #include "kernel/boot.h"
 #include "kernel/cpu.h"
 #include "kernel/percpu.h"
+#include "kernel/console.h"
+#include "hostmem/format.h"
 #include "tests/kernel/vm.h"
 
 #define NEED_CPUS(n) \
@@ -591,4 +593,42 @@ KTEST(a_sleeping_waiter_is_woken_by_the_writer_not_its_timer)
 	smp_run_all(nap_wake, &n);
 	KASSERT(cpus[1].sleeps - sleeps >= WAKE_TRIALS);
 	KASSERT(cpus[1].timer_wakes - timer < WAKE_TRIALS / 2);
+}
+
+/* ------------------------------------------------------------ the console */
+
+#define PRINT_LINES 16
+#define PRINT_TEXT  "abcdefghijklmnopqrstuvwxyz0123456789"
+
+static void print_lines(void *arg, unsigned cpu)
+{
+	for (unsigned k = 0; k < PRINT_LINES; k++)
+		kprintf("# console from every cpu: cpu %u line %u " PRINT_TEXT "\n", cpu, k);
+}
+
+/* Every CPU prints at once; read back (console_recent), each line is whole:
+ * without the console's lock their bytes interleave on the serial port. */
+KTEST(lines_printed_from_every_cpu_at_once_stay_whole)
+{
+	static char buf[CONSOLE_RING + 1];
+	char want[96];
+	unsigned whole = 0;
+	size_t n;
+
+	NEED_CPUS(2);
+	smp_run_all(print_lines, 0);
+	n = console_recent(buf, CONSOLE_RING);
+	buf[n] = 0;
+	for (unsigned c = 0; c < smp_cpu_count(); c++)
+		for (unsigned k = 0; k < PRINT_LINES; k++) {
+			size_t len = hm_snprintf(want, sizeof(want),
+			                         "\n# console from every cpu: cpu %u line %u " PRINT_TEXT "\n", c, k);
+
+			for (size_t i = 0; i + len <= n; i++)
+				if (buf[i] == '\n' && !__builtin_memcmp(buf + i, want, len)) {
+					whole++;
+					break;
+				}
+		}
+	KASSERT_EQ(whole, smp_cpu_count() * PRINT_LINES);
 }
