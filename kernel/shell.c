@@ -174,9 +174,6 @@ static int distance(const char *a, const char *b)
 	return row[nb];
 }
 
-/* The command whose name is the fewest edits from name, if it is near: at
- * most 3 edits ("touch" -> "watch"), or fewer than half the longer word's
- * letters; "frobnicate" (6 from "protect") is like no command. */
 static int word_length(const char *w)
 {
 	int n = 0;
@@ -186,6 +183,9 @@ static int word_length(const char *w)
 	return n;
 }
 
+/* The command whose name is the fewest edits from name, if it is near: at
+ * most 3 edits ("touch" -> "watch"), or fewer than half the longer word's
+ * letters; "frobnicate" (6 from "protect") is like no command. */
 static const char *nearest(const char *name)
 {
 	const char *best = 0;
