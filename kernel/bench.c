@@ -40,6 +40,8 @@
 #define COLD      (WORK + 4 * MiB)    /* a page table of its own */
 #define KEEP      200                 /* the resident page of the work area */
 #define LOOPS     1000
+#define LIVE_100K 100000
+#define FILL      0x200000000000ull   /* 32 TiB: the 100k live reservations */
 #define NRESV     65536               /* a whole number of slab pages, give or take one */
 
 static int failures;
@@ -163,38 +165,59 @@ static void bench_first_touch(void)
 
 /* ------------------------------------------------------------ 2. loops */
 
-static void loop_reserve_release(void)
+/* A figure's name with the live-count suffix ("" or "_100k"). */
+static const char *named(char *buf, size_t len, const char *name, const char *suffix)
+{
+	hm_snprintf(buf, len, "%s%s", name, suffix);
+	return buf;
+}
+
+static void loop_reserve_release(const char *suffix)
 {
 	uint64_t t0 = rdtsc();
+	char name[48];
 
 	for (int i = 0; i < LOOPS; i++)
 		release(reserve(0, 64 * KiB, MEM_RESERVE));
-	say("reserve_release", (rdtsc() - t0) / LOOPS, "ticks/op");
+	say(named(name, sizeof(name), "reserve_release", suffix), (rdtsc() - t0) / LOOPS, "ticks/op");
 }
 
-static void loop_commit(const char *name, uint64_t va, uint64_t pages, int n)
+static void loop_commit(const char *what, const char *suffix, uint64_t va, uint64_t pages, int n)
 {
 	uint64_t t0 = rdtsc();
+	char name[48];
 
 	for (int i = 0; i < n; i++) {
 		commit(va, pages * PG);
 		decommit(va, pages * PG);
 	}
-	say(name, (rdtsc() - t0) / n, "ticks/op");
+	say(named(name, sizeof(name), what, suffix), (rdtsc() - t0) / n, "ticks/op");
 }
 
-static void bench_loops(void)
+/* The loops, with the work areas and the other reservations live. */
+static void bench_loops(const char *suffix)
 {
 	reserve(WORK, 2 * MiB, MEM_RESERVE);
 	reserve(COLD, 64 * KiB, MEM_RESERVE);
 	commit(WORK + KEEP * PG, PG);
 	*(volatile uint8_t *)at(WORK + KEEP * PG) = 1;
-	loop_reserve_release();
-	loop_commit("commit_decommit_1", WORK, 1, LOOPS);
-	loop_commit("commit_decommit_1_cold", COLD, 1, LOOPS);
-	loop_commit("commit_decommit_64", WORK, 64, LOOPS / 10);
+	loop_reserve_release(suffix);
+	loop_commit("commit_decommit_1", suffix, WORK, 1, LOOPS);
+	loop_commit("commit_decommit_1_cold", suffix, COLD, 1, LOOPS);
+	loop_commit("commit_decommit_64", suffix, WORK, 64, LOOPS / 10);
 	release(WORK);
 	release(COLD);
+}
+
+/* The same loops among 100,000 live reservations (a tree 17 deep), as the
+ * twin measures them: FILL holds them, 128 KiB apart. */
+static void bench_loops_at_100k(void)
+{
+	for (uint64_t i = 0; i < LIVE_100K; i++)
+		reserve(FILL + i * 128 * KiB, 64 * KiB, MEM_RESERVE);
+	bench_loops("_100k");
+	for (uint64_t i = 0; i < LIVE_100K; i++)
+		release(FILL + i * 128 * KiB);
 }
 
 /* ------------------------------------------------------------ 3. memory */
@@ -347,7 +370,8 @@ int bench_run(void)
 	tsc_check();
 	bench_meta_per_frame(&before);
 	bench_first_touch();
-	bench_loops();
+	bench_loops("");
+	bench_loops_at_100k();
 	bench_meta_per_resv();
 	after = stats();
 	say("tables_baseline", before.frames_tables, "pages");

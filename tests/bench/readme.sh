@@ -57,10 +57,14 @@ markdown() {
       "| the same memory written once mapped (8-byte stores) | \($r.kernel_insn.fill64_64MiB | commas) |",
       "| the same with `rep stosq` | \($r.kernel_insn.rep_stosq_64MiB | commas) |",
       "| fault work per page (touch - write, per page) | \($r.kernel_insn.touch_overhead_per_page | commas) |",
-      "| reserve + release 64 KiB | \($r.kernel_insn.reserve_release | commas) |",
-      "| commit + decommit 1 page | \($r.kernel_insn.commit_decommit_1 | commas) |",
-      "| the same, page table built and freed | \($r.kernel_insn.commit_decommit_1_cold | commas) |",
-      "| commit + decommit 64 pages | \($r.kernel_insn.commit_decommit_64 | commas) |",
+      ( ["reserve_release", "reserve + release 64 KiB"],
+        ["commit_decommit_1", "commit + decommit 1 page"],
+        ["commit_decommit_1_cold", "the same, page table built and freed"],
+        ["commit_decommit_64", "commit + decommit 64 pages"]
+        | . as [$key, $what]
+        | "| \($what), 2 live reservations | \($r.kernel_insn[$key] | commas) |",
+          (if $r.kernel_insn[$key + "_100k"] then
+             "| \($what), 100k live | \($r.kernel_insn[$key + "_100k"] | commas) |" else empty end) ),
       "",
       "Commit + first touch over writing the mapped memory: \($r.kernel_insn.commit_touch_64MiB / $r.kernel_insn.fill64_64MiB | fixed(2)) (8-byte stores), \($r.kernel_insn.commit_touch_64MiB / $r.kernel_insn.rep_stosq_64MiB | fixed(2)) (`rep stosq`).",
       "",

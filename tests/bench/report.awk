@@ -70,7 +70,8 @@ function kernel_table(    s, n) {
 	      " for 2,000,004)" : "-icount not in effect: figures are TSC ticks")
 	split("commit_touch_64MiB fill64_64MiB rep_stosq_64MiB release_64MiB " \
 	      "touch_overhead_per_page reserve_release commit_decommit_1 " \
-	      "commit_decommit_1_cold commit_decommit_64", names, " ")
+	      "commit_decommit_1_cold commit_decommit_64 reserve_release_100k " \
+	      "commit_decommit_1_100k commit_decommit_1_cold_100k commit_decommit_64_100k", names, " ")
 	klabel["commit_touch_64MiB"] = "commit + first touch of 64 MiB"
 	klabel["fill64_64MiB"] = "the same 64 MiB written once mapped (8-byte stores)"
 	klabel["rep_stosq_64MiB"] = "  ... with rep stosq"
@@ -80,6 +81,10 @@ function kernel_table(    s, n) {
 	klabel["commit_decommit_1"] = "commit + decommit 1 page, per op"
 	klabel["commit_decommit_1_cold"] = "  same, page table built + freed"
 	klabel["commit_decommit_64"] = "commit + decommit 64 pages, per op"
+	klabel["reserve_release_100k"] = "reserve + release 64 KiB, 100k live"
+	klabel["commit_decommit_1_100k"] = "commit + decommit 1 page, 100k live"
+	klabel["commit_decommit_1_cold_100k"] = "  same, page table built + freed, 100k live"
+	klabel["commit_decommit_64_100k"] = "commit + decommit 64 pages, 100k live"
 	for (n = 1; n in names; n++) {
 		kv[names[n]] = k[names[n]] / s
 		printf "%-52s %14d %s\n", klabel[names[n]], kv[names[n]], kunit
