@@ -243,6 +243,20 @@ static void hm_reserve_release(void *ctx, int n)
 	}
 }
 
+/* What .NET's GC reserves up front: the size must not matter. */
+static void hm_reserve_release_256g(void *ctx, int n)
+{
+	struct hm_ctx *c = ctx;
+	void *p;
+
+	for (int i = 0; i < n; i++) {
+		hm_check(IHostMemoryManager_VirtualAlloc(c->m, NULL, 256 * GiB, MEM_RESERVE,
+		                                         PAGE_READWRITE, eTaskCritical, &p),
+		         "VirtualAlloc(NULL, 256 GiB, MEM_RESERVE)");
+		hm_release(c, (uint64_t)(uintptr_t)p);
+	}
+}
+
 static void hm_commit_1(void *ctx, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -315,6 +329,7 @@ static void hm_touch(void *ctx, int n)
 
 static const struct op hm_ops[] = {
 	{ "reserve_release",   hm_reserve_release, 0, 0, 4096, 1 },
+	{ "reserve_release_256g", hm_reserve_release_256g, 0, 0, 4096, 1 },
 	{ "commit_decommit_1", hm_commit_1,        0, 0, 4096, 1 },
 	{ "commit_decommit_1_cold", hm_commit_1_cold, 0, 0, 4096, 1 },
 	{ "commit_decommit_64", hm_commit_64,      0, 0, 512, 1 },
@@ -382,6 +397,23 @@ static void mem_per_resv(const struct hostmem_stats *a, const struct hostmem_sta
 	    "slab frames added / reservations added");
 }
 
+/* Page-table pages the first commit in a fresh 256 GiB reservation adds:
+ * at most one per level below the root on its path (3). */
+static double tables_first_commit_256g(struct hm_ctx *c)
+{
+	struct hostmem_stats a, b;
+	void *p, *q;
+
+	hm_check(IHostMemoryManager_VirtualAlloc(c->m, NULL, 256 * GiB, MEM_RESERVE,
+	                                         PAGE_READWRITE, eTaskCritical, &p), "reserve 256 GiB");
+	a = hm_stats(c);
+	hm_check(IHostMemoryManager_VirtualAlloc(c->m, p, PG, MEM_COMMIT, PAGE_READWRITE,
+	                                         eTaskCritical, &q), "commit its first page");
+	b = hm_stats(c);
+	hm_release(c, (uint64_t)(uintptr_t)p);
+	return (double)b.frames_tables - (double)a.frames_tables;
+}
+
 static void hm_run(void)
 {
 	struct hm_ctx c = { 0 };
@@ -404,6 +436,7 @@ static void hm_run(void)
 		mem_per_frame(&base);
 		mem_per_resv(&before, &after);
 		row("mem", "tables_baseline", 0, "hostmem", (double)base.frames_tables, "");
+		row("mem", "tables_first_commit_256g", 0, "hostmem", tables_first_commit_256g(&c), "");
 		row("mem", "tables_at_1M", levels[NLEVELS - 1], "hostmem", (double)after.frames_tables, "");
 		row("mem", "tables_after_release", 0, "hostmem", (double)end.frames_tables, "");
 		row("mem", "meta_frames_after_release", 0, "hostmem", (double)end.frames_meta, "");
@@ -463,6 +496,18 @@ static void lx_reserve_release(void *ctx, int n)
 		if (p == MAP_FAILED)
 			die("mmap(NULL)", i);
 		lx_check(munmap(p, 64 * KiB), "munmap");
+	}
+}
+
+static void lx_reserve_release_256g(void *ctx, int n)
+{
+	for (int i = 0; i < n; i++) {
+		void *p = mmap(NULL, 256 * GiB, PROT_NONE,
+		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED)
+			die("mmap(NULL, 256 GiB)", i);
+		lx_check(munmap(p, 256 * GiB), "munmap");
 	}
 }
 
@@ -527,6 +572,7 @@ static void lx_touch(void *ctx, int n)
 
 static const struct op lx_ops[] = {
 	{ "reserve_release",   lx_reserve_release, 0, 0, 4096, 1 },
+	{ "reserve_release_256g", lx_reserve_release_256g, 0, 0, 4096, 1 },
 	{ "commit_decommit_1", lx_commit_1,        0, 0, 4096, 1 },
 	{ "commit_decommit_1_cold", lx_commit_1_cold, 0, 0, 4096, 1 },
 	{ "commit_decommit_64", lx_commit_64,      0, 0, 512, 1 },

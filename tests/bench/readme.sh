@@ -26,6 +26,7 @@ markdown() {
     def fixed(n): (. * pow(10; n) | round) / pow(10; n) | tostring;
     def opname: {
       reserve_release: "reserve + release 64 KiB",
+      reserve_release_256g: "reserve + release 256 GiB",
       commit_decommit_1: "commit + decommit 1 page (table stays)",
       commit_decommit_1_cold: "the same, page table built and freed",
       commit_decommit_64: "commit + decommit 64 pages",

@@ -7,9 +7,10 @@
 
 BEGIN {
 	FS = ","
-	nops = split("reserve_release commit_decommit_1 commit_decommit_1_cold " \
+	nops = split("reserve_release reserve_release_256g commit_decommit_1 commit_decommit_1_cold " \
 	             "commit_decommit_64 query protect first_touch", ops, " ")
 	label["reserve_release"] = "reserve + release 64 KiB"
+	label["reserve_release_256g"] = "reserve + release 256 GiB"
 	label["commit_decommit_1"] = "commit + decommit 1 page"
 	label["commit_decommit_1_cold"] = "  same, its page table built + freed"
 	label["commit_decommit_64"] = "commit + decommit 64 pages"
@@ -149,13 +150,17 @@ function smp_section(    j, n, base) {
 		       k["smp_touch_pages_per_s_" n "_cpus"], k["smp_touch_x1000_" n "_cpus"] / 1000
 }
 
-function targets(    rr, rr1m, growth) {
+function targets(    rr, rr1m, growth, big) {
 	print ""
 	print "== targets"
 	rr = ir["reserve_release", 100000]; rr1m = ir["reserve_release", 1000000]
 	target("reserve+release at 100k live, insn", (rr == "" ? "" : sprintf("%.0f", rr)), 800, "<=")
 	growth = (rr == "" || rr1m == "") ? "" : sprintf("%.2f", rr1m / rr)
 	target("reserve+release at 1M live / at 100k", growth, 1.3, "<=")
+	rr = ir["reserve_release", 1]; big = ir["reserve_release_256g", 1]
+	target("reserve+release of 256 GiB / of 64 KiB (1 live)",
+	       (rr == "" || big == "") ? "" : sprintf("%.2f", big / rr), 1.2, "<=")
+	target("page-table pages for a 256 GiB reservation's first commit", mem["tables_first_commit_256g"], 3, "<=")
 	target("commit+decommit 1 page, insn (worst over live counts)", worst("commit_decommit_1"), 600, "<=")
 	target("  same, page table built + freed each time", worst("commit_decommit_1_cold"), 600, "<=")
 	if (guest_ratio != "")
@@ -163,6 +168,8 @@ function targets(    rr, rr1m, growth) {
 	if ("first_touch_2_threads_speedup" in smp)
 		target("first touches, 2 threads / 1 (twin, throughput)",
 		       smp["first_touch_2_threads_speedup"], 1.6, ">=")
+	target("VirtualQuery of one page, insn (worst)", worst("query"), 400, "<=")
+	target("VirtualProtect of one page, insn (worst)", worst("protect"), 600, "<=")
 	target("metadata bytes per frame (twin)", mem["meta_bytes_per_frame"], 16, "<=")
 	target("metadata bytes per reservation (twin)", mem["meta_bytes_per_resv"], 64, "<=")
 	if ("meta_bytes_per_resv_x1000" in k)
