@@ -45,6 +45,8 @@ bool caller_zero(const struct hm *hm, void *dst, size_t n)
 	static const uint8_t zero[64];
 	uint8_t *p = dst;
 
+	if (n <= sizeof(zero))          /* out-parameters: one copy */
+		return caller_put(hm, dst, zero, n);
 	for (size_t k; n; n -= k, p += k) {
 		k = n < sizeof(zero) ? n : sizeof(zero);
 		if (!caller_put(hm, p, zero, k))

@@ -71,6 +71,8 @@ struct hm {
 	size_t charge;                   /* committed pages */
 	EMemoryCriticalLevel level;      /* of the allocation in progress (pressure.c) */
 	EMemoryAvailable notified;       /* the level now (pressure.c), under the lock */
+	size_t notified_avail;           /* pressure_available when it was computed: the
+	                                    level can change only when this does (lock) */
 	uint64_t level_seq;              /* bumped with each change of it, under the lock */
 	uint64_t delivered_seq;          /* the last one told (notify.c: the deliverer's) */
 	bool notify_pending, notify_busy;   /* notify.c, atomics */
@@ -152,7 +154,7 @@ bool pressure_allows(const struct hm *hm, size_t pages);
 /* What a commit at this level must leave available (its watermark). */
 size_t pressure_floor(const struct hm *hm, EMemoryCriticalLevel level);
 DWORD pressure_load(const struct hm *hm);
-EMemoryAvailable pressure_level(const struct hm *hm);
+EMemoryAvailable pressure_level(const struct hm *hm, size_t avail);
 
 /* fault.c: 0 when the access may be retried, else the exception code. */
 uint32_t hm_fault_locked(struct hm *hm, uint64_t va, uint32_t error);

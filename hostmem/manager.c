@@ -77,6 +77,7 @@ bool hm_enter(struct hm *hm)
 HRESULT hm_leave(struct hm *hm, hm_status s)
 {
 	EMemoryAvailable level;
+	size_t avail;
 	bool changed = false;
 
 	if (!hm->dead && hm->verify == HM_VERIFY_EACH) {
@@ -87,11 +88,15 @@ HRESULT hm_leave(struct hm *hm, hm_status s)
 			s = HM_CORRUPT;
 		}
 	}
-	level = pressure_level(hm);
-	if (level != hm->notified) {
-		hm->notified = level;
-		hm->level_seq++;
-		changed = true;
+	avail = pressure_available(hm);
+	if (avail != hm->notified_avail) {
+		hm->notified_avail = avail;
+		level = pressure_level(hm, avail);
+		if (level != hm->notified) {
+			hm->notified = level;
+			hm->level_seq++;
+			changed = true;
+		}
 	}
 	hm->plat->unlock(hm->plat->ctx);
 	if (changed)
@@ -331,7 +336,8 @@ hm_status hm_init(struct hm *hm, const struct hm_platform *plat,
 	resv_tree_init(&hm->resv, VA_MIN, VA_LIMIT);
 	slab_init(&hm->nodes, &hm->frames, plat->phys_base, sizeof(struct resv));
 	slab_init(&hm->meta, &hm->frames, plat->phys_base, HM_META_OBJECT);
-	hm->notified = pressure_level(hm);
+	hm->notified_avail = pressure_available(hm);
+	hm->notified = pressure_level(hm, hm->notified_avail);
 	return HM_OK;
 }
 

@@ -72,11 +72,12 @@ DWORD pressure_load(const struct hm *hm)
 	return usable ? (DWORD)((usable - avail) * 100 / usable) : 100;
 }
 
-/* The level for the current availability, given the last one reported. */
-EMemoryAvailable pressure_level(const struct hm *hm)
+/* The level for availability avail (pressure_available), given the last
+ * one reported. */
+EMemoryAvailable pressure_level(const struct hm *hm, size_t avail)
 {
 	size_t usable = hm->frames.usable ? hm->frames.usable : 1;
-	size_t pct = pressure_available(hm) * 100 / usable;
+	size_t pct = avail * 100 / usable;
 
 	switch (hm->notified) {
 	case eMemoryAvailableLow:
