@@ -230,32 +230,22 @@ static void hm_release(struct hm_ctx *c, uint64_t a)
 	         "VirtualFree(MEM_RELEASE)");
 }
 
-static void hm_reserve_release(void *ctx, int n)
+static void hm_reserve_release_size(struct hm_ctx *c, int n, uint64_t size)
 {
-	struct hm_ctx *c = ctx;
 	void *p;
 
 	for (int i = 0; i < n; i++) {
-		hm_check(IHostMemoryManager_VirtualAlloc(c->m, NULL, 64 * KiB, MEM_RESERVE,
+		hm_check(IHostMemoryManager_VirtualAlloc(c->m, NULL, size, MEM_RESERVE,
 		                                         PAGE_READWRITE, eTaskCritical, &p),
 		         "VirtualAlloc(NULL, MEM_RESERVE)");
 		hm_release(c, (uint64_t)(uintptr_t)p);
 	}
 }
 
+static void hm_reserve_release(void *ctx, int n) { hm_reserve_release_size(ctx, n, 64 * KiB); }
 /* What .NET's GC reserves up front: the size must not matter. */
-static void hm_reserve_release_256g(void *ctx, int n)
-{
-	struct hm_ctx *c = ctx;
-	void *p;
+static void hm_reserve_release_256g(void *ctx, int n) { hm_reserve_release_size(ctx, n, 256 * GiB); }
 
-	for (int i = 0; i < n; i++) {
-		hm_check(IHostMemoryManager_VirtualAlloc(c->m, NULL, 256 * GiB, MEM_RESERVE,
-		                                         PAGE_READWRITE, eTaskCritical, &p),
-		         "VirtualAlloc(NULL, 256 GiB, MEM_RESERVE)");
-		hm_release(c, (uint64_t)(uintptr_t)p);
-	}
-}
 
 static void hm_commit_1(void *ctx, int n)
 {
@@ -487,29 +477,20 @@ static void lx_decommit(uint64_t a, size_t size)
 	lx_check(mprotect(lva(a), size, PROT_NONE), "mprotect(NONE)");
 }
 
-static void lx_reserve_release(void *ctx, int n)
+static void lx_reserve_release_size(int n, uint64_t size)
 {
 	for (int i = 0; i < n; i++) {
-		void *p = mmap(NULL, 64 * KiB, PROT_NONE,
+		void *p = mmap(NULL, size, PROT_NONE,
 		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 		if (p == MAP_FAILED)
 			die("mmap(NULL)", i);
-		lx_check(munmap(p, 64 * KiB), "munmap");
+		lx_check(munmap(p, size), "munmap");
 	}
 }
 
-static void lx_reserve_release_256g(void *ctx, int n)
-{
-	for (int i = 0; i < n; i++) {
-		void *p = mmap(NULL, 256 * GiB, PROT_NONE,
-		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-		if (p == MAP_FAILED)
-			die("mmap(NULL, 256 GiB)", i);
-		lx_check(munmap(p, 256 * GiB), "munmap");
-	}
-}
+static void lx_reserve_release(void *ctx, int n) { lx_reserve_release_size(n, 64 * KiB); }
+static void lx_reserve_release_256g(void *ctx, int n) { lx_reserve_release_size(n, 256 * GiB); }
 
 static void lx_commit_1(void *ctx, int n)
 {
