@@ -286,7 +286,7 @@ static void smp_bench_cpu(void *arg, unsigned cpu)
 }
 
 /* First touches on disjoint reservations by n CPUs at once (n = 1, 2, 4):
- * pages per second against n = 1 in the same run.  Every CPU's touches
+ * pages per second (the best of 3 runs) against n = 1 in the same run.  Every CPU's touches
  * fault into hostmem, whose one lock the faults share. */
 #define TOUCH_SMP (16 * MiB)
 
@@ -331,7 +331,12 @@ static void bench_touch_smp(void)
 	char name[40];
 
 	for (unsigned i = 0; i < sizeof(ns) / sizeof(ns[0]) && ns[i] <= smp_cpu_count(); i++) {
-		rate = touch_rate(ns[i]);
+		rate = 0;
+		for (int run = 0; run < 3; run++) {     /* best of 3: the host is noisy */
+			uint64_t r = touch_rate(ns[i]);
+
+			rate = r > rate ? r : rate;
+		}
 		one = i == 0 ? rate : one;
 		hm_snprintf(name, sizeof(name), "smp_touch_pages_per_s_%u_cpus", ns[i]);
 		say(name, rate, "pages/s");
