@@ -53,6 +53,11 @@
  *    timer wakes the sleeper every SLEEP_MS anyway, so its deadline holds.
  *    A sleeping CPU is out of the lazy-TLB set, as an idle one: it touches
  *    no lower-half address until it wakes, sets active and reloads CR3.
+ *    The waiter whose turn is next (the word one short of what it waits
+ *    for) spins longer before sleeping, and smp_wake wakes it as well as the
+ *    new owner: a handoff to a spinning CPU costs no wake-up, while the
+ *    waiters further back sleep and leave the host cores to the holder and
+ *    the next in line.
  *
  * Shared state and what protects it: cpus[i].online, shoot_seen and
  * work_seen are written by CPU i only, read by others with atomics; batch
@@ -71,7 +76,8 @@
 
 #define AP_STACK   (64 * 1024)
 #define MAX_BATCH  32
-#define SPINS_BEFORE_SLEEP 64
+#define SPINS_BEFORE_SLEEP 64       /* theory 5 */
+#define SPINS_WHEN_NEXT    300      /* the waiter whose turn is next */
 #define SLEEP_MS   10
 
 struct cpu cpus[MAX_CPUS];
@@ -222,23 +228,30 @@ void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const 
 {
 	struct cpu *c = this_cpu();
 	bool may_sleep = c->online && interrupts_on();
+	unsigned spins = 0;
+	uint32_t now;
 
-	for (unsigned spins = 0; __atomic_load_n(word, __ATOMIC_ACQUIRE) != want; spins++) {
+	while ((now = __atomic_load_n(word, __ATOMIC_ACQUIRE)) != want) {
 		smp_check_deadline(deadline, what);
-		if (may_sleep && spins >= SPINS_BEFORE_SLEEP)
+		if (may_sleep && spins >= (want - now == 1 ? SPINS_WHEN_NEXT : SPINS_BEFORE_SLEEP)) {
 			sleep_once(c, word, want);
-		else
+			spins = 0;
+		} else {
 			cpu_relax();
+			spins++;
+		}
 	}
 }
 
+/* The waiters for value, and the one for the value after it: it is next in
+ * line now, and spins (theory 5) rather than sleeps through its turn. */
 void smp_wake(const uint32_t *word, uint32_t value)
 {
 	if (!__atomic_load_n(&sleepers, __ATOMIC_SEQ_CST))
 		return;
 	for (unsigned i = 0; i < MAX_CPUS; i++)
-		if (__atomic_load_n(&cpus[i].sleeping, __ATOMIC_SEQ_CST) &&
-		    cpus[i].wait_word == word && cpus[i].wait_value == value)
+		if (__atomic_load_n(&cpus[i].sleeping, __ATOMIC_SEQ_CST) && cpus[i].wait_word == word &&
+		    (cpus[i].wait_value == value || cpus[i].wait_value == value + 1))
 			apic_send(cpus[i].apic_id, IPI_WAKE);
 }
 
