@@ -69,6 +69,9 @@ typedef const IID *REFIID;
 #define HRESULT_FROM_WIN32(e) \
 	((HRESULT)((e) <= 0 ? (uint32_t)(e) : (((uint32_t)(e) & 0xFFFFu) | 0x80070000u)))
 
+/* The interface's codes (CONTRACT.md).  E_NOTIMPL is among them, for
+ * hosting code that compares against it, but no method here returns it:
+ * every method of both interfaces is implemented. */
 #define S_OK                     ((HRESULT)0)
 #define E_NOTIMPL                ((HRESULT)0x80004001u)
 #define E_NOINTERFACE            ((HRESULT)0x80004002u)
