@@ -405,16 +405,24 @@ static bool resv_fit_high(const struct resv_tree *t, uint64_t need,
 	return true;
 }
 
+/* The blocks size needs, rounded up without computing size + G - 1 (which
+ * could wrap); 0 when size is 0 or more than the range holds, so that a
+ * non-zero result keeps need * G and every base in range. */
+static uint64_t need_blocks(const struct resv_tree *t, uint64_t size)
+{
+	uint64_t need = size / G + (size % G != 0);
+
+	return need <= (t->hi - t->lo) / G ? need : 0;
+}
+
 bool resv_fit_traced(const struct resv_tree *t, uint64_t size, bool top_down,
                      uint64_t *base, size_t *visits)
 {
-	/* Rounded up without computing size + G - 1, which could wrap. */
-	uint64_t need = size / G + (size % G != 0);
+	uint64_t need = need_blocks(t, size);
 	size_t seen = 0;
 	bool ok = false;
 
-	/* need <= the range's blocks keeps need * G and every base in range. */
-	if (size != 0 && need <= (t->hi - t->lo) / G)
+	if (need)
 		ok = top_down ? resv_fit_high(t, need, base, &seen)
 		              : resv_fit_low(t, need, base, &seen);
 	if (visits)
@@ -510,10 +518,10 @@ static bool resv_fit_aligned_low(const struct resv_tree *t, uint64_t need, uint6
 bool resv_fit_aligned(const struct resv_tree *t, uint64_t size, uint64_t align, bool top_down,
                       uint64_t *base)
 {
-	uint64_t need = size / G + (size % G != 0), at;
+	uint64_t need = need_blocks(t, size), at;
 	bool ok = false;
 
-	if (size != 0 && need <= (t->hi - t->lo) / G)
+	if (need)
 		ok = top_down ? resv_fit_aligned_high(t, need, align, &at)
 		              : resv_fit_aligned_low(t, need, align, &at);
 	if (ok)
