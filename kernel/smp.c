@@ -212,6 +212,8 @@ static void sleep_once(struct cpu *c, const uint32_t *word, uint32_t want)
 	__atomic_store_n(&c->active, false, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&c->sleeping, true, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != want) {
+		/* Left running after an early wake: its IPI_WAKE later ends some
+		 * other hlt early, and every hlt here and in idle() re-checks. */
 		apic_timer_once(SLEEP_MS);
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 		c->sleeps++;
