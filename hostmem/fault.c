@@ -28,8 +28,6 @@
 #include "pte.h"
 #include "tlb.h"
 
-#define PF_W 0x02u
-#define PF_I 0x10u
 #define CLUSTER 16u   /* pages mapped by one demand-zero fault, at most */
 
 /* May an access of this kind (from the #PF error code) touch a page with
@@ -40,9 +38,9 @@ static bool allowed(DWORD prot, uint32_t error)
 
 	if (base == PAGE_NOACCESS)
 		return false;
-	if (error & PF_W)
+	if (error & HM_PF_W)
 		return base == PAGE_READWRITE || base == PAGE_EXECUTE_READWRITE;
-	if (error & PF_I)
+	if (error & HM_PF_I)
 		return base == PAGE_EXECUTE || base == PAGE_EXECUTE_READ ||
 		       base == PAGE_EXECUTE_READWRITE;
 	return true;
@@ -73,9 +71,9 @@ static void cluster(struct hm *hm, uint64_t va, uint64_t e, uint64_t *lo, uint64
 
 	*lo = va;
 	*hi = va + PAGE;
-	while (*lo > first && pte[-(int64_t)((va - *lo) / PAGE) - 1] == e)
+	while (*lo > first && pte_read(&pte[-(int64_t)((va - *lo) / PAGE) - 1]) == e)
 		*lo -= PAGE;
-	while (*hi < first + CLUSTER * PAGE && pte[(*hi - va) / PAGE] == e)
+	while (*hi < first + CLUSTER * PAGE && pte_read(&pte[(*hi - va) / PAGE]) == e)
 		*hi += PAGE;
 }
 

@@ -33,9 +33,10 @@
  *    frame after freeing it: logged and sent to plat->panic.
  *
  * 5. Counters (frames): usable = nfree + used[TABLE] + used[DATA] +
- *    used[META]; nzeroed counts frames in ZEROED free blocks.  nfree and
- *    nzeroed change only in list_push/list_remove, used[] only in claim and
- *    frame_free, so they cannot drift apart.
+ *    used[META] + used[ZEROING]; nzeroed counts frames in ZEROED free blocks
+ *    and on the zero list.  nfree and nzeroed change only where a free block
+ *    or frame is linked or unlinked, used[] only where a block changes hands,
+ *    so they cannot drift apart.
  *
  * 6. Bad frees (double, foreign, wrong order, not a head, still on a list)
  *    are refused before anything is touched: frame_free logs and returns an
@@ -47,6 +48,25 @@
  *    then cannot fail for lack of memory: an order-0 request succeeds
  *    whenever a frame is free, whatever the fragmentation.  This is how a
  *    commit guarantees the demand-zero fault its frame.
+ *
+ * 8. Zeroing ahead.  Clearing a page costs more than the rest of a
+ *    demand-zero fault, and under the manager's one lock it would serialise
+ *    every CPU's faults.  So frames are cleared ahead, outside the lock, as
+ *    Windows' zero-page thread does: frames_zeroing_take lends the caller a
+ *    block of FRAME_ZERO_BATCH spare frames (kind FRAME_ZEROING: counted in
+ *    used[], not in nfree, so no promise ever rests on them and nobody else
+ *    can take them); the caller clears it after dropping the lock and pushes
+ *    it on the cleared stack (a lock-free push: taking the lock again just
+ *    to give it back would cost what we saved), and the next holder of the
+ *    lock collects it, putting each frame on the zero list.  Blocks cleared
+ *    but not yet collected stay FRAME_ZEROING: every call collects before it
+ *    looks, so none observes them.  The zero list holds order-0 free frames known zero (FRAME_ZERO_LIST, no head, so
+ *    the buddy never merges them; counted in nfree and nzeroed, so promises
+ *    and availability see them as the free frames they are).  An order-0
+ *    allocation that wants zero takes from it first; any allocation the
+ *    buddy cannot serve takes from it or drains it back into the buddy.
+ *    A block already known zero goes to the list at once: a frame known zero
+ *    is never cleared twice.
  *
  * Costs: frames_init O(frames); frame_alloc O(orders) + O(2^order) to stamp
  * the records (+ clearing if needed); frame_free O(orders) + O(2^order).
@@ -135,11 +155,17 @@ size_t frames_free_blocks(const struct frames *fr, unsigned order)
 
 /* ------------------------------------------------------------ debug fill */
 
+/* Zeroing is the embedder's memset, the fastest fill it has (rep stosq in
+ * the kernel, libc's on the host); the debug pattern is a word loop. */
 static void block_fill(struct frames *fr, uint32_t idx, unsigned order, uint64_t v)
 {
 	uint64_t *w = frame_words(fr, idx);
 	size_t n = (size_t)ORDER_FRAMES(order) * (FRAME_SIZE / 8);
 
+	if (v == 0) {
+		__builtin_memset(w, 0, n * 8);
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		w[i] = v;
 }
@@ -269,6 +295,123 @@ static bool alloc_allowed(struct frames *fr, unsigned order)
 	return !injected_failure(fr);
 }
 
+/* ------------------------------------------------------------ zero list */
+
+static void zero_list_push(struct frames *fr, uint32_t idx)
+{
+	struct frame *f = &fr->rec[idx];
+
+	*f = (struct frame){ .next = fr->zero_head, .prev = FRAME_NONE, .kind = FRAME_FREE,
+	                     .flags = FRAME_ZERO_LIST | FRAME_ZEROED };
+	fr->zero_head = idx;
+	fr->nzero_list++;
+	fr->nfree++;
+	fr->nzeroed++;
+}
+
+/* Unlinks the first frame of the zero list (there must be one); the
+ * record is left as an interior free frame, like list_remove's. */
+static uint32_t zero_list_pop(struct frames *fr)
+{
+	uint32_t idx = fr->zero_head;
+	struct frame *f = &fr->rec[idx];
+
+	fr->zero_head = f->next;
+	fr->nzero_list--;
+	fr->nfree--;
+	fr->nzeroed--;
+	f->next = FRAME_NONE;
+	f->flags = 0;
+	return idx;
+}
+
+/* Every frame of the zero list back into the buddy, where it may merge. */
+static void zero_list_drain(struct frames *fr)
+{
+	while (fr->zero_head != FRAME_NONE)
+		block_insert(fr, zero_list_pop(fr), 0, FRAME_ZEROED);
+}
+
+/* Lock held: a cleared block's frames join the zero list. */
+static void zeroing_done(struct frames *fr, uint32_t idx)
+{
+	fr->used[FRAME_ZEROING] -= FRAME_ZERO_BATCH;
+	for (uint32_t i = idx + FRAME_ZERO_BATCH; i-- > idx;)
+		zero_list_push(fr, i);
+}
+
+uint64_t frames_zeroing_take(struct frames *fr)
+{
+	uint8_t state = 0;
+	uint32_t idx;
+
+	if (fr->nzero_list >= FRAME_ZERO_LOW ||
+	    frames_available(fr) < FRAME_ZERO_SPARE + FRAME_ZERO_BATCH)
+		return 0;
+	idx = take_block(fr, FRAME_ZERO_ORDER, &state);
+	if (idx == FRAME_NONE)
+		return 0;
+	if (fr->debug)
+		block_check(fr, idx, FRAME_ZERO_ORDER, (state & FRAME_ZEROED) ? 0 : FRAME_POISON);
+	block_stamp(fr, idx, FRAME_ZERO_ORDER, FRAME_ZEROING);
+	fr->used[FRAME_ZEROING] += FRAME_ZERO_BATCH;
+	if (!(state & FRAME_ZEROED))
+		return frame_pa(idx);
+	zeroing_done(fr, idx);
+	return 0;
+}
+
+/* Without the lock.  The push is a compare-and-swap on the stack's head;
+ * collect takes the whole stack with one exchange, so a head can never be
+ * popped and pushed back under a pusher's feet (no ABA). */
+void frames_zeroing_clear(struct frames *fr, uint64_t pa)
+{
+	uint32_t idx = (uint32_t)(pa >> FRAME_SHIFT);
+	uint32_t head = __atomic_load_n(&fr->cleared, __ATOMIC_RELAXED);
+
+	block_fill(fr, idx, FRAME_ZERO_ORDER, 0);
+	do
+		fr->rec[idx].next = head;
+	while (!__atomic_compare_exchange_n(&fr->cleared, &head, idx, true,
+	                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+void frames_zeroing_collect(struct frames *fr)
+{
+	uint32_t idx;
+
+	if (__atomic_load_n(&fr->cleared, __ATOMIC_RELAXED) == FRAME_NONE)
+		return;
+	idx = __atomic_exchange_n(&fr->cleared, FRAME_NONE, __ATOMIC_ACQUIRE);
+	while (idx != FRAME_NONE) {
+		uint32_t next = fr->rec[idx].next;
+
+		zeroing_done(fr, idx);
+		idx = next;
+	}
+}
+
+/* The block for an allocation: the zero list first for a single frame that
+ * must be zero, else the buddy; the zero list serves what the buddy cannot,
+ * a single frame directly, a larger block once drained back and merged. */
+static uint32_t alloc_block(struct frames *fr, unsigned order, unsigned flags, uint8_t *state)
+{
+	uint32_t idx;
+
+	*state = FRAME_ZEROED;
+	if (order == 0 && (flags & FRAME_ALLOC_ZERO) && fr->zero_head != FRAME_NONE)
+		return zero_list_pop(fr);
+	idx = take_block(fr, order, state);
+	if (idx != FRAME_NONE || fr->zero_head == FRAME_NONE)
+		return idx;
+	if (order == 0) {
+		*state = FRAME_ZEROED;
+		return zero_list_pop(fr);
+	}
+	zero_list_drain(fr);
+	return take_block(fr, order, state);
+}
+
 uint64_t frame_alloc(struct frames *fr, unsigned order, unsigned flags)
 {
 	uint8_t state = 0, kind = alloc_kind(flags);
@@ -276,7 +419,7 @@ uint64_t frame_alloc(struct frames *fr, unsigned order, unsigned flags)
 
 	if (!alloc_allowed(fr, order))
 		return 0;
-	idx = take_block(fr, order, &state);
+	idx = alloc_block(fr, order, flags, &state);
 	if (idx == FRAME_NONE)
 		return 0;   /* fragmentation; an order-0 request always finds one */
 	if (fr->debug)
@@ -321,7 +464,8 @@ static int free_check(const struct frames *fr, uint64_t pa, unsigned order)
 	f = frame_of(fr, pa);
 	if (f->kind == FRAME_FREE)
 		return FRAME_ERR_DOUBLE_FREE;
-	if (f->kind == FRAME_RESERVED || in_meta_array(fr, (uint32_t)(pa >> FRAME_SHIFT)))
+	if (f->kind == FRAME_RESERVED || f->kind == FRAME_ZEROING ||
+	    in_meta_array(fr, (uint32_t)(pa >> FRAME_SHIFT)))
 		return FRAME_ERR_FOREIGN;
 	if (order > FRAME_MAX_ORDER || !(f->flags & FRAME_HEAD) || f->order != order)
 		return FRAME_ERR_NOT_HEAD;
@@ -508,6 +652,8 @@ int frames_init(struct frames *fr, const struct hm_platform *plat,
 	*fr = (struct frames){ .plat = plat, .debug = (flags & FRAMES_DEBUG) != 0 };
 	for (unsigned k = 0; k < FRAME_ORDERS; k++)
 		fr->free_head[k] = FRAME_NONE;
+	fr->zero_head = FRAME_NONE;
+	fr->cleared = FRAME_NONE;
 	fr->nframes = (uint32_t)(ranges[n - 1].end >> FRAME_SHIFT);
 	bytes = (uint64_t)fr->nframes * sizeof(struct frame);
 	fr->meta_frames = (uint32_t)((bytes + FRAME_SIZE - 1) >> FRAME_SHIFT);

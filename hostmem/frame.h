@@ -28,6 +28,7 @@ enum frame_kind {
 	FRAME_TABLE,         /* a page-table page */
 	FRAME_DATA,          /* mapped by exactly one PTE (or PS entry) */
 	FRAME_META,          /* hostmem's own metadata: the record array, slabs */
+	FRAME_ZEROING,       /* being cleared outside the lock for the zero list */
 	FRAME_KINDS
 };
 
@@ -39,6 +40,7 @@ enum frame_kind {
 #define FRAME_LISTED    0x10u  /* allocated head linked on a frame_list */
 #define FRAME_UNCACHED  0x20u  /* gathered head that was mapped uncached or
                                   write-combining: flush its lines before reuse */
+#define FRAME_ZERO_LIST 0x40u  /* free, zero, on the zero list: order 0, no head */
 
 struct frame {
 	uint32_t next;     /* free list or frame_list link (index), FRAME_NONE;
@@ -73,7 +75,8 @@ enum frame_status {
 	FRAME_ERR_RANGES,       /* init: ranges unsorted, unaligned, overlapping, too high */
 	FRAME_ERR_NO_ROOM,      /* init: no usable range holds the record array */
 	FRAME_ERR_DOUBLE_FREE,  /* free: the frame is already free */
-	FRAME_ERR_FOREIGN,      /* free: reserved, out of range, metadata array, frame 0 */
+	FRAME_ERR_FOREIGN,      /* free: reserved, out of range, metadata array, frame 0,
+	                           a block lent out for zeroing */
 	FRAME_ERR_NOT_HEAD,     /* free: not the head of an allocated block of that order */
 	FRAME_ERR_LISTED,       /* free: the block waits on a frame_list (a TLB gather) */
 };
@@ -93,6 +96,10 @@ struct frames {
 	size_t nzeroed;               /* in free blocks flagged FRAME_ZEROED */
 	size_t used[FRAME_KINDS];     /* allocated, by kind (TABLE, DATA, META) */
 	size_t promised;              /* free frames set aside: <= nfree */
+	uint32_t zero_head;           /* the zero list (theory 8), linked by next */
+	size_t nzero_list;            /* frames on it; also counted in nfree, nzeroed */
+	uint32_t cleared;             /* cleared blocks to collect, linked by their
+	                                 heads' next; atomic: pushed without the lock */
 
 	/* Failure injection: when non-zero it counts allocations down; the one
 	 * that takes it to 0 fails.  So fail_countdown = k fails the k-th
@@ -139,6 +146,23 @@ static inline size_t frames_available(const struct frames *fr)
 {
 	return fr->nfree - fr->promised;
 }
+
+/*
+ * Zeroing ahead, outside the lock (theory 8).  With the lock held,
+ * frames_zeroing_take hands out a block of FRAME_ZERO_BATCH spare frames to
+ * clear (0: the zero list is long enough, or spare frames are short).  The
+ * caller drops the lock and calls frames_zeroing_clear, which clears the
+ * block (it is the caller's alone) and leaves it on the cleared stack;
+ * frames_zeroing_collect, called by whoever takes the lock next, moves what
+ * is there to the zero list.
+ */
+#define FRAME_ZERO_ORDER  4
+#define FRAME_ZERO_BATCH  (1u << FRAME_ZERO_ORDER)
+#define FRAME_ZERO_LOW    (2 * FRAME_ZERO_BATCH)   /* take a batch below this */
+#define FRAME_ZERO_SPARE  1024u                    /* and only with this many spare */
+uint64_t frames_zeroing_take(struct frames *fr);
+void frames_zeroing_clear(struct frames *fr, uint64_t pa);
+void frames_zeroing_collect(struct frames *fr);
 
 /* Returns the block at pa, allocated with this order, to the allocator and
  * merges it with its free buddies.  A bad pa or order is refused with an

@@ -130,8 +130,11 @@ bool caller_probe(const struct hm *hm, void *p, size_t n);
 /* malloc.c: CreateMalloc. */
 HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out);
 
-/* manager.c: every public call is hm_enter (lock; false if dead), the
- * work, hm_leave (verify in tests, unlock, notify, status -> HRESULT). */
+/* manager.c: every public call is hm_enter (hm_lock; false if dead), the
+ * work, hm_leave (verify in tests, unlock, notify, status -> HRESULT).
+ * hm_lock is the platform's lock plus collecting the frames cleared
+ * outside it (frame.c, theory 8); hostmem takes its lock only through it. */
+void hm_lock(struct hm *hm);
 bool hm_enter(struct hm *hm);
 /* Lock held: from now on every call is refused (HOST_E_CLRNOTAVAILABLE). */
 void hm_die(struct hm *hm, const char *why);
@@ -156,7 +159,11 @@ size_t pressure_floor(const struct hm *hm, EMemoryCriticalLevel level);
 DWORD pressure_load(const struct hm *hm);
 EMemoryAvailable pressure_level(const struct hm *hm, size_t avail);
 
-/* fault.c: 0 when the access may be retried, else the exception code. */
+/* fault.c: 0 when the access may be retried, else the exception code.
+ * error is the #PF error code; the bits hostmem reads: */
+#define HM_PF_P 0x01u   /* the page was present: a protection fault */
+#define HM_PF_W 0x02u   /* a write */
+#define HM_PF_I 0x10u   /* an instruction fetch */
 uint32_t hm_fault_locked(struct hm *hm, uint64_t va, uint32_t error);
 
 /* verify.c: every structure and counter of the manager, cross-checked. */

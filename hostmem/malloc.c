@@ -72,7 +72,7 @@ static void *meta_alloc(struct hm *hm)
 {
 	void *p;
 
-	hm->plat->lock(hm->plat->ctx);
+	hm_lock(hm);
 	p = slab_alloc(&hm->meta);
 	hm->plat->unlock(hm->plat->ctx);
 	return p;
@@ -80,7 +80,7 @@ static void *meta_alloc(struct hm *hm)
 
 static void meta_free(struct hm *hm, void *p)
 {
-	hm->plat->lock(hm->plat->ctx);
+	hm_lock(hm);
 	slab_free(&hm->meta, p);
 	hm->plat->unlock(hm->plat->ctx);
 }
@@ -280,7 +280,7 @@ static void mallocs_link(struct hmalloc *a)
 {
 	struct hm *hm = a->hm;
 
-	hm->plat->lock(hm->plat->ctx);
+	hm_lock(hm);
 	a->prev = 0;
 	a->next = hm->mallocs;
 	if (a->next)
@@ -293,7 +293,7 @@ static void mallocs_unlink(struct hmalloc *a)
 {
 	struct hm *hm = a->hm;
 
-	hm->plat->lock(hm->plat->ctx);
+	hm_lock(hm);
 	if (a->prev)
 		a->prev->next = a->next;
 	else

@@ -61,10 +61,18 @@ void hm_corrupt(struct hm *hm, const char *why)
 	hm_die(hm, why);
 }
 
+/* Takes the lock, and the frames cleared since the last holder had it
+ * (frame.c, theory 8): nothing that holds the lock sees them in flight. */
+void hm_lock(struct hm *hm)
+{
+	hm->plat->lock(hm->plat->ctx);
+	frames_zeroing_collect(&hm->frames);
+}
+
 /* Takes the lock; false (lock not held) when the manager is dead. */
 bool hm_enter(struct hm *hm)
 {
-	hm->plat->lock(hm->plat->ctx);
+	hm_lock(hm);
 	if (!hm->dead)
 		return true;
 	hm->plat->unlock(hm->plat->ctx);
@@ -365,16 +373,29 @@ HRESULT hostmem_init(void *storage, const struct hm_platform *plat,
 	return S_OK;
 }
 
+/* Lock held.  A fault that just mapped demand-zero pages (not present, and
+ * resolved) says more are coming: take a batch to clear for the zero list
+ * once the lock is dropped, while the other CPUs may have it (frame.c,
+ * theory 8), for the faults after this one. */
+static uint64_t zero_ahead(struct hm *hm, uint32_t error, uint32_t code)
+{
+	return code || (error & HM_PF_P) ? 0 : frames_zeroing_take(&hm->frames);
+}
+
 uint32_t hostmem_fault(IHostMemoryManager *m, uint64_t va, uint32_t error)
 {
 	struct hm *hm = hm_of(m);
 	uint32_t code;
-
 	/* Not hm_enter: a manager that refuses new calls still keeps the
 	 * promises it gave, unless it cannot trust its own structures. */
-	hm->plat->lock(hm->plat->ctx);
+	uint64_t batch;
+
+	hm_lock(hm);
 	code = hm->corrupt ? STATUS_ACCESS_VIOLATION : hm_fault_locked(hm, va, error);
+	batch = zero_ahead(hm, error, code);
 	hm_leave(hm, HM_OK);
+	if (batch)
+		frames_zeroing_clear(&hm->frames, batch);
 	return code;
 }
 

@@ -31,7 +31,7 @@ static void deliver_latest(struct hm *hm)
 	EMemoryAvailable level;
 	uint64_t seq;
 
-	hm->plat->lock(hm->plat->ctx);
+	hm_lock(hm);
 	level = hm->notified;
 	seq = hm->level_seq;
 	cb = hm->callback;

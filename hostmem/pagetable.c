@@ -104,15 +104,28 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+static uint64_t entry_get(const struct pagetable *pt, uint64_t table, unsigned i)
+{
+	return pte_read(&table_at(pt, table)[i]);
+}
+
 /* The only writer of entries: keeps the table's count (the root has none).
- * The store is an atomic exchange, and the value replaced is returned:
- * another CPU may set A or D in a present entry (through its TLB, itself
- * atomically) at any moment until the shootdown that follows, and a plain
- * store could lose that bit.  A and D never make an entry zero or not. */
+ * Over a present entry the store is an atomic exchange, and the value
+ * replaced is returned: another CPU may set A or D in it (through its TLB,
+ * itself atomically) at any moment until the shootdown that follows, and a
+ * plain store could lose that bit.  No CPU writes an entry that is not
+ * present, so there a release store does (what the entry will link, a
+ * zeroed frame or table, is written before it).  A and D never make an
+ * entry zero or not. */
 static uint64_t entry_set(struct pagetable *pt, uint64_t table, unsigned i, uint64_t v)
 {
 	uint64_t *e = &table_at(pt, table)[i];
-	uint64_t old = __atomic_exchange_n(e, v, __ATOMIC_SEQ_CST);
+	uint64_t old = pte_read(e);
+
+	if (old & PTE_P)
+		old = __atomic_exchange_n(e, v, __ATOMIC_SEQ_CST);
+	else
+		__atomic_store_n(e, v, __ATOMIC_RELEASE);
 
 	if (table != pt->root) {
 		struct frame *f = frame_of(pt->fr, table);
@@ -164,7 +177,7 @@ static int descend(const struct pagetable *pt, uint64_t va, uint64_t *table)
 	uint64_t t = pt->root;
 
 	for (int l = 4; l > 1; l--) {
-		uint64_t e = table_at(pt, t)[index_of(va, l)];
+		uint64_t e = entry_get(pt, t, index_of(va, l));
 
 		if (!pte_is_table(e)) {
 			*table = t;
@@ -184,7 +197,7 @@ uint64_t *pt_walk(struct pagetable *pt, uint64_t va, int *level)
 
 	if (level)
 		*level = l;
-	if (l == 1 || (l == 2 && pte_is_large(*e)))
+	if (l == 1 || (l == 2 && pte_is_large(pte_read(e))))
 		return e;
 	return NULL;
 }
@@ -193,7 +206,7 @@ uint64_t pt_lookup(struct pagetable *pt, uint64_t va, int *level)
 {
 	uint64_t *e = pt_walk(pt, va, level);
 
-	return e ? *e : 0;
+	return e ? pte_read(e) : 0;
 }
 
 /*
@@ -210,7 +223,7 @@ static void range_each(struct pagetable *pt, uint64_t va, uint64_t end, struct r
 		if (level > 1) {
 			unsigned i = index_of(va, level);
 
-			if (table_at(pt, table)[i] != 0)
+			if (entry_get(pt, table, i) != 0)
 				op->fn(pt, table, i, level, va, op);
 			va = next_boundary(va, level);
 			continue;
@@ -226,7 +239,7 @@ static void range_each(struct pagetable *pt, uint64_t va, uint64_t end, struct r
 static void scan_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
                     uint64_t va, struct range_op *op)
 {
-	uint64_t e = table_at(pt, table)[i];
+	uint64_t e = entry_get(pt, table, i);
 	uint64_t base = va & ~(span_of(level) - 1);
 
 	if (level == 1) {
@@ -261,7 +274,7 @@ static int table_ensure(struct pagetable *pt, uint64_t va, int level)
 
 	for (int l = 4; l > level; l--) {
 		unsigned i = index_of(va, l);
-		uint64_t e = table_at(pt, t)[i];
+		uint64_t e = entry_get(pt, t, i);
 
 		if (e == 0) {
 			uint64_t pa = frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO | FRAME_ALLOC_TABLE);
@@ -290,8 +303,8 @@ static int prune_path(struct pagetable *pt, uint64_t va, struct tlb_gather *g)
 	int l = 4, stop;
 
 	path[4] = pt->root;
-	while (l > 1 && pte_is_table(table_at(pt, path[l])[index_of(va, l)])) {
-		path[l - 1] = pte_frame(table_at(pt, path[l])[index_of(va, l)]);
+	while (l > 1 && pte_is_table(entry_get(pt, path[l], index_of(va, l)))) {
+		path[l - 1] = pte_frame(entry_get(pt, path[l], index_of(va, l)));
 		l--;
 	}
 	for (stop = l; l < 4 && frame_of(pt->fr, path[l])->count == 0; l++) {
@@ -385,7 +398,7 @@ static uint64_t written_value(uint64_t old, uint64_t value)
 static void write_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
                      uint64_t va, struct range_op *op)
 {
-	uint64_t old = table_at(pt, table)[i], new = written_value(old, op->value);
+	uint64_t old = entry_get(pt, table, i), new = written_value(old, op->value);
 
 	if (level != 1 || old == new)
 		return;
@@ -402,7 +415,7 @@ static uint64_t unmapped_value(uint64_t old, bool traced)
 static void unmap_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
                      uint64_t va, struct range_op *op)
 {
-	uint64_t old = table_at(pt, table)[i];
+	uint64_t old = entry_get(pt, table, i);
 
 	uint64_t new = level == 1 ? unmapped_value(old, op->traced) : 0;
 
@@ -416,7 +429,7 @@ static void unmap_fn(struct pagetable *pt, uint64_t table, unsigned i, int level
 static void protect_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
                        uint64_t va, struct range_op *op)
 {
-	uint64_t old = table_at(pt, table)[i];
+	uint64_t old = entry_get(pt, table, i);
 	uint64_t new = pte_reprotect(old, op->prot);
 
 	if (level != 1 || new == old)
@@ -454,7 +467,7 @@ static bool map_one(struct pagetable *pt, uint64_t va, uint32_t prot, int *err)
 
 	if (!table)
 		return false;
-	st = pte_state(table_at(pt, table)[i]);
+	st = pte_state(entry_get(pt, table, i));
 	if (st != PTE_NONE && st != PTE_DEMAND_ZERO) {
 		*err = PT_BUSY;
 		return true;
@@ -479,7 +492,7 @@ static bool write_one(struct pagetable *pt, uint64_t va, uint64_t value, uint64_
 
 	if (!table)
 		return false;
-	old = table_at(pt, table)[i];
+	old = entry_get(pt, table, i);
 	value = written_value(old, value);
 	if (old != value) {
 		leaf_set(pt, table, i, old, value, value ? value : written);
@@ -496,7 +509,7 @@ static bool unmap_one(struct pagetable *pt, uint64_t va, struct range_op *op)
 
 	if (!table)
 		return false;
-	old = table_at(pt, table)[index_of(va, 1)];
+	old = entry_get(pt, table, index_of(va, 1));
 	op->cleared = old != 0;
 	return write_one(pt, va, unmapped_value(old, op->traced), op->traced ? PTE_WRITTEN : 0,
 	                 op->g);
@@ -510,7 +523,7 @@ static bool protect_one(struct pagetable *pt, uint64_t va, uint32_t prot,
 
 	if (!table)
 		return false;
-	old = table_at(pt, table)[i];
+	old = entry_get(pt, table, i);
 	*err = pte_is_committed(old) ? PT_OK : PT_NOT_COMMITTED;
 	new = pte_reprotect(old, prot);
 	if (*err == PT_OK && new != old) {
@@ -685,7 +698,7 @@ int pt_replace(struct pagetable *pt, uint64_t va, uint64_t decided, uint64_t val
 	int level = descend(pt, va, &table);
 	unsigned i = index_of(va, level);
 
-	old = table_at(pt, table)[i];
+	old = entry_get(pt, table, i);
 	if (level > 2 || (level == 2 && !pte_is_large(old)) || (level == 2 && value == 0))
 		return PT_BAD_RANGE;
 	leaf_set(pt, table, i, decided, value, value);
@@ -724,7 +737,7 @@ int pt_init(struct pagetable *pt, struct frames *fr, const struct hm_platform *p
 	*pt = (struct pagetable){ .fr = fr, .plat = plat, .root = adopt_root };
 	if (adopt_root) {
 		for (unsigned i = 0; i < PTE_ENTRIES / 2; i++)
-			if (table_at(pt, adopt_root)[i] != 0)
+			if (entry_get(pt, adopt_root, i) != 0)
 				return PT_ROOT_IN_USE;
 		return PT_OK;
 	}

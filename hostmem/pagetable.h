@@ -57,9 +57,17 @@ static inline size_t pt_tables(const struct pagetable *pt)
 	return pt->ntables;
 }
 
+/* Reads an entry: atomically, since another CPU's walk may set A or D in
+ * it at any moment. */
+static inline uint64_t pte_read(const uint64_t *e)
+{
+	return __atomic_load_n(e, __ATOMIC_RELAXED);
+}
+
 /* The leaf entry mapping va: the PTE (*level = 1) or a PS entry in the PD
  * (*level = 2); NULL (and the level where the walk stopped) if a table on the
- * way is missing.  Writes through the pointer bypass the table counts. */
+ * way is missing.  Read through it with pte_read; writes through it bypass
+ * the table counts. */
 uint64_t *pt_walk(struct pagetable *pt, uint64_t va, int *level);
 /* pt_walk after creating missing tables down to the PT.  Fails with
  * PT_NO_MEMORY (tables created here pruned into g) or PT_LARGE. */

@@ -50,7 +50,7 @@ static bool fail(struct report *r, const char *fmt, ...)
 typedef unsigned long long ull;
 
 static const char *const kind_name[FRAME_KINDS] = {
-	"reserved", "free", "table", "data", "meta",
+	"reserved", "free", "table", "data", "meta", "zeroing",
 };
 
 static void marks_clear(struct frames *fr)
@@ -86,7 +86,7 @@ static bool check_free_block(struct frames *fr, struct report *r, uint32_t idx, 
 
 		if (f->flags & FRAME_MARK)
 			return fail(r, "frame 0x%llx in two free blocks", (ull)frame_pa(i));
-		if (i != idx && (f->kind != FRAME_FREE || (f->flags & FRAME_HEAD)))
+		if (i != idx && (f->kind != FRAME_FREE || (f->flags & (FRAME_HEAD | FRAME_ZERO_LIST))))
 			return fail(r, "free block 0x%llx order %u: inner frame 0x%llx is %s%s", (ull)frame_pa(idx),
 			            k, (ull)frame_pa(i), kind_name[f->kind], (f->flags & FRAME_HEAD) ? " head" : "");
 		fr->rec[i].flags |= FRAME_MARK;
@@ -115,6 +115,32 @@ static bool check_free_list(struct frames *fr, struct report *r, unsigned k,
 	return true;
 }
 
+/* The zero list (frame.c, theory 8): order-0 free frames, flagged, no head,
+ * in no buddy block, as many as the counter says. */
+static bool check_zero_list(struct frames *fr, struct report *r, size_t *nfree, size_t *nzeroed)
+{
+	size_t n = 0;
+
+	for (uint32_t i = fr->zero_head; i != FRAME_NONE; i = fr->rec[i].next) {
+		const struct frame *f = &fr->rec[i];
+
+		if (i >= fr->nframes || ++n > fr->nframes)
+			return fail(r, "zero list: link %u out of range or cycle", i);
+		if (f->kind != FRAME_FREE || (f->flags & FRAME_HEAD) ||
+		    (f->flags & (FRAME_ZERO_LIST | FRAME_ZEROED)) != (FRAME_ZERO_LIST | FRAME_ZEROED))
+			return fail(r, "zero list: frame 0x%llx is %s, flags 0x%x", (ull)frame_pa(i),
+			            kind_name[f->kind], f->flags);
+		if (f->flags & FRAME_MARK)
+			return fail(r, "frame 0x%llx on the zero list and in a free block", (ull)frame_pa(i));
+		fr->rec[i].flags |= FRAME_MARK;
+	}
+	if (n != fr->nzero_list)
+		return fail(r, "zero list: counter %zu, list %zu", fr->nzero_list, n);
+	*nfree += n;
+	*nzeroed += n;
+	return true;
+}
+
 /* ------------------------------------------------------------ records */
 
 static bool in_meta_array(const struct frames *fr, uint32_t i)
@@ -140,7 +166,7 @@ static uint32_t check_record(struct frames *fr, struct report *r, uint32_t i, si
 	if ((i == 0 || in_meta_array(fr, i)) && f->kind != (i ? FRAME_META : FRAME_RESERVED))
 		return fail(r, "frame 0x%llx should be %s, is %s", (ull)frame_pa(i),
 		            i ? "meta" : "reserved", kind_name[f->kind]);
-	if (f->kind == FRAME_TABLE || f->kind == FRAME_DATA ||
+	if (f->kind == FRAME_TABLE || f->kind == FRAME_DATA || f->kind == FRAME_ZEROING ||
 	    (f->kind == FRAME_META && !in_meta_array(fr, i))) {
 		if (!(f->flags & FRAME_HEAD) || f->order > FRAME_MAX_ORDER)
 			return fail(r, "frame 0x%llx (%s) is not the head of a block", (ull)frame_pa(i),
@@ -158,7 +184,8 @@ static uint32_t check_record(struct frames *fr, struct report *r, uint32_t i, si
 static bool check_counters(struct frames *fr, struct report *r, const size_t *census,
                            size_t nfree, size_t nzeroed)
 {
-	size_t used = fr->used[FRAME_TABLE] + fr->used[FRAME_DATA] + fr->used[FRAME_META];
+	size_t used = fr->used[FRAME_TABLE] + fr->used[FRAME_DATA] + fr->used[FRAME_META] +
+	              fr->used[FRAME_ZEROING];
 
 	if (fr->nfree != nfree || census[FRAME_FREE] != nfree)
 		return fail(r, "free frames: counter %zu, free lists %zu, records %zu",
@@ -190,6 +217,8 @@ bool verify_frames(struct frames *fr, char *why, size_t len)
 	for (unsigned k = 0; k < FRAME_ORDERS; k++)
 		if (!check_free_list(fr, &r, k, &nfree, &nzeroed))
 			return false;
+	if (!check_zero_list(fr, &r, &nfree, &nzeroed))
+		return false;
 	for (uint32_t i = 0; i < fr->nframes;) {
 		uint32_t n = check_record(fr, &r, i, census);
 
@@ -303,10 +332,12 @@ static bool check_table(struct walk *w, uint64_t table, int level, uint64_t va)
 	uint64_t span = 1ull << (FRAME_SHIFT + 9 * (level - 1));
 
 	for (unsigned i = 0; i < n; i++) {
-		if (t[i] == 0)
+		uint64_t e = pte_read(&t[i]);
+
+		if (e == 0)
 			continue;
 		nonzero++;
-		if (!check_entry(w, t[i], level, va + i * span))
+		if (!check_entry(w, e, level, va + i * span))
 			return false;
 	}
 	if (!root && frame_of(w->fr, table)->count != nonzero)
@@ -380,7 +411,7 @@ static bool leaves_each(const struct pagetable *pt, uint64_t table, int level, u
 	uint64_t span = 1ull << (FRAME_SHIFT + 9 * (level - 1));
 
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t e = t[i], at = va + i * span;
+		uint64_t e = pte_read(&t[i]), at = va + i * span;
 		bool ok = true;
 
 		if (e == 0)

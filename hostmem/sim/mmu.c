@@ -25,8 +25,14 @@
  *
  * 4. A and D.  A successful walk sets A in every entry it used and, for a
  *    write, D in the leaf.  A write that hits a TLB entry made by a read
- *    sets D through the leaf address the entry remembers, as the CPU does,
- *    without re-checking the tables.
+ *    sets D through the leaf address the entry remembers, as the CPU does.
+ *    The tables may change under a walk (hostmem runs on other threads):
+ *    entries are read with acquire loads (a table or frame is whole before
+ *    an entry links it), and A and D are set by compare-and-swap against
+ *    the value the walk used, as the CPU's locked update does, so a bit is
+ *    never set in an entry hostmem rewrote meanwhile: the walk starts over.
+ *    Setting D from a TLB hit checks the leaf is still present and writable
+ *    (SDM 4.8), else the entry is dropped and the access walks again.
  *
  * 5. The TLB caches successful translations with their combined rights, 64
  *    entries direct-mapped by virtual page number, and forgets them ONLY on
@@ -54,6 +60,7 @@
 #define E_NX  (1ull << 63)
 
 #define LOWER_LIMIT  (1ull << 47)
+#define MMU_MISS     0x20000u   /* internal: the TLB entry went, walk again */
 
 static uint64_t bits(unsigned lo, unsigned hi)   /* bits lo..hi inclusive */
 {
@@ -118,8 +125,22 @@ static bool reserved(const struct mmu *m, uint64_t e, int level)
 
 struct path {
 	uint64_t ea[4];   /* pa of each entry used, root first */
+	uint64_t e[4];    /* the value read there */
 	int n;
 };
+
+static uint64_t entry_read(const struct mmu *m, uint64_t ea)
+{
+	return __atomic_load_n(phys(m, ea), __ATOMIC_ACQUIRE);
+}
+
+/* Sets bits in the entry at ea if it still holds e; false if it changed. */
+static bool entry_mark(const struct mmu *m, uint64_t ea, uint64_t e, uint64_t bits)
+{
+	return (e & bits) == bits ||
+	       __atomic_compare_exchange_n(phys(m, ea), &e, e | bits, false,
+	                                   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
 
 /* Walks the tables for va; fills *t (rights combined over the levels) and
  * *p and returns 0, or returns MMU_PF | the error code (err is the access
@@ -133,7 +154,7 @@ static uint32_t walk(struct mmu *m, uint64_t va, uint32_t err,
 	p->n = 0;
 	m->walks++;
 	for (int level = 4; level >= 1; level--) {
-		uint64_t ea = table + ((va >> (12 + 9 * (level - 1))) & 511) * 8, e = *phys(m, ea);
+		uint64_t ea = table + ((va >> (12 + 9 * (level - 1))) & 511) * 8, e = entry_read(m, ea);
 
 		if (!(e & E_P))
 			return MMU_PF | err;
@@ -142,7 +163,8 @@ static uint32_t walk(struct mmu *m, uint64_t va, uint32_t err,
 		t->rw &= (e & E_RW) != 0;
 		t->us &= (e & E_US) != 0;
 		t->nx |= (e & E_NX) != 0;
-		p->ea[p->n++] = ea;
+		p->ea[p->n] = ea;
+		p->e[p->n++] = e;
 		if (level == 1 || (e & E_PS)) {
 			t->shift = (uint8_t)(12 + 9 * (level - 1));
 			t->page = va & page_mask(t->shift);
@@ -169,12 +191,17 @@ static uint32_t rights(const struct mmu_tlb_entry *t, enum mmu_kind kind, bool u
 	return 0;
 }
 
-static void set_accessed(struct mmu *m, const struct path *p, bool write)
+/* A in every entry of the path, D too in the leaf for a write; false if an
+ * entry changed since the walk read it (the walk must be done again). */
+static bool set_accessed(struct mmu *m, const struct path *p, bool write)
 {
-	for (int i = 0; i < p->n; i++)
-		*phys(m, p->ea[i]) |= E_A;
-	if (write)
-		*phys(m, p->ea[p->n - 1]) |= E_D;
+	for (int i = 0; i < p->n; i++) {
+		uint64_t bits = E_A | (write && i == p->n - 1 ? E_D : 0);
+
+		if (!entry_mark(m, p->ea[i], p->e[i], bits))
+			return false;
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------ access */
@@ -210,9 +237,14 @@ static uint32_t access_hit(struct mmu *m, struct mmu_tlb_entry *t, uint64_t va,
 	m->hits++;
 	if (f)
 		return fault(m, va, MMU_PF | err | f);
-	if (kind == MMU_WRITE && !t->dirty) {
-		*phys(m, t->leaf) |= E_D;
-		t->dirty = true;
+	while (kind == MMU_WRITE && !t->dirty) {
+		uint64_t e = entry_read(m, t->leaf);
+
+		if ((e & (E_P | E_RW)) != (E_P | E_RW)) {
+			t->valid = false;
+			return MMU_MISS;
+		}
+		t->dirty = entry_mark(m, t->leaf, e, E_D);
 	}
 	return 0;
 }
@@ -231,15 +263,17 @@ uint32_t mmu_access(struct mmu *m, uint64_t va, enum mmu_kind kind, uint64_t *pa
 			*pa = slot->pa + (va & ~page_mask(slot->shift));
 			m->last_cached = slot->cached;
 		}
-		return f;
+		if (f != MMU_MISS)
+			return f;
 	}
 	m->misses++;
-	f = walk(m, va, err, &t, &p);
-	if (f == 0)
-		f = rights(&t, kind, va < LOWER_LIMIT) ? MMU_PF | err | PF_P : 0;
-	if (f)
-		return fault(m, va, f);
-	set_accessed(m, &p, kind == MMU_WRITE);
+	do {
+		f = walk(m, va, err, &t, &p);
+		if (f == 0)
+			f = rights(&t, kind, va < LOWER_LIMIT) ? MMU_PF | err | PF_P : 0;
+		if (f)
+			return fault(m, va, f);
+	} while (!set_accessed(m, &p, kind == MMU_WRITE));
 	t.dirty |= kind == MMU_WRITE;
 	if (!m->keep || !slot->valid)
 		*slot = t;

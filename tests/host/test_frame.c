@@ -273,6 +273,175 @@ static void test_empty_table_frees_as_zeroed_block(void **state)
 	fx_free(f);
 }
 
+
+/* ------------------------------------------------------------ zeroing ahead */
+
+/* one_block leaves 1024 free frames, fewer than FRAME_ZERO_SPARE + a batch
+ * (nothing is zeroed ahead there); this one has about 3,000. */
+static const struct phys_range ample[] = { { 0x1000, 0x9000 }, { 4 * MiB, 16 * MiB } };
+
+static bool all_zero(struct fx *f, uint64_t pa, size_t bytes)
+{
+	const uint8_t *p = ram_ptr(f->ram, pa);
+
+	for (size_t i = 0; i < bytes; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void test_zeroing_ahead_lends_a_block_and_lists_its_frames(void **state)
+{
+	struct fx *f = fx_new(16 * MiB, ample, 2, FRAMES_DEBUG);
+	size_t nfree = f->fr.nfree;
+	uint64_t pa = frames_zeroing_take(&f->fr);
+
+	assert_true(pa != 0);
+	assert_int_equal(f->fr.used[FRAME_ZEROING], FRAME_ZERO_BATCH);
+	assert_int_equal(f->fr.nfree, nfree - FRAME_ZERO_BATCH);   /* no promise rests on it */
+	VERIFIED(&f->fr);                                          /* in flight, accounted */
+	assert_int_equal(frame_free(&f->fr, pa, FRAME_ZERO_ORDER), FRAME_ERR_FOREIGN);
+	frames_zeroing_clear(&f->fr, pa);
+	assert_true(all_zero(f, pa, FRAME_ZERO_BATCH * FRAME_SIZE));
+	assert_int_equal(f->fr.used[FRAME_ZEROING], FRAME_ZERO_BATCH);   /* until collected */
+	assert_int_equal(f->fr.nzero_list, 0);
+	VERIFIED(&f->fr);
+	frames_zeroing_collect(&f->fr);
+	assert_int_equal(f->fr.used[FRAME_ZEROING], 0);
+	assert_int_equal(f->fr.nzero_list, FRAME_ZERO_BATCH);
+	assert_int_equal(f->fr.nfree, nfree);
+	assert_int_equal(f->fr.nzeroed, FRAME_ZERO_BATCH);
+	VERIFIED(&f->fr);
+	fx_free(f);
+}
+
+/* Blocks cleared by several CPUs before anyone takes the lock are all
+ * collected, each once. */
+static void test_every_cleared_block_is_collected_once(void **state)
+{
+	struct fx *f = fx_new(16 * MiB, ample, 2, 0);
+	uint64_t a = frames_zeroing_take(&f->fr), b = frames_zeroing_take(&f->fr);
+
+	assert_true(a && b && a != b);
+	frames_zeroing_clear(&f->fr, b);
+	frames_zeroing_clear(&f->fr, a);
+	frames_zeroing_collect(&f->fr);
+	assert_int_equal(f->fr.nzero_list, 2 * FRAME_ZERO_BATCH);
+	assert_int_equal(f->fr.used[FRAME_ZEROING], 0);
+	frames_zeroing_collect(&f->fr);
+	assert_int_equal(f->fr.nzero_list, 2 * FRAME_ZERO_BATCH);
+	VERIFIED(&f->fr);
+	fx_free(f);
+}
+
+static void test_zeroing_ahead_stops_when_listed_enough_or_spare_is_short(void **state)
+{
+	struct fx *small = fx_new(8 * MiB, one_block, 2, 0);
+	struct fx *f = fx_new(16 * MiB, ample, 2, 0);
+	uint64_t pa;
+
+	assert_int_equal(frames_zeroing_take(&small->fr), 0);
+	while ((pa = frames_zeroing_take(&f->fr)) != 0) {
+		frames_zeroing_clear(&f->fr, pa);
+		frames_zeroing_collect(&f->fr);
+	}
+	assert_int_equal(f->fr.nzero_list, FRAME_ZERO_LOW);
+	/* Promises leave too few spare frames: nothing is lent. */
+	f->fr.nzero_list = 0;
+	assert_true(frames_promise(&f->fr, frames_available(&f->fr) - FRAME_ZERO_SPARE));
+	assert_int_equal(frames_zeroing_take(&f->fr), 0);
+	f->fr.nzero_list = FRAME_ZERO_LOW;
+	VERIFIED(&f->fr);
+	fx_free(f);
+	fx_free(small);
+}
+
+static void test_a_block_known_zero_is_listed_without_clearing(void **state)
+{
+	struct fx *f = fx_new(16 * MiB, ample, 2, 0);
+	uint64_t t = frame_alloc(&f->fr, FRAME_ZERO_ORDER, FRAME_ALLOC_ZERO | FRAME_ALLOC_TABLE);
+
+	/* A table block freed empty is zero; make it the one taken next. */
+	assert_int_equal(frame_free(&f->fr, t, FRAME_ZERO_ORDER), FRAME_OK);
+	assert_int_equal(f->fr.nzeroed, FRAME_ZERO_BATCH);
+	memset(ram_ptr(f->ram, t), 0x77, 8);   /* a clear would hide this: none may happen */
+	assert_int_equal(frames_zeroing_take(&f->fr), 0);
+	assert_int_equal(f->fr.nzero_list, FRAME_ZERO_BATCH);
+	assert_int_equal(((uint8_t *)ram_ptr(f->ram, t))[0], 0x77);
+	fx_free(f);
+}
+
+static void test_zero_allocations_take_the_zero_list_first(void **state)
+{
+	struct fx *f = fx_new(16 * MiB, ample, 2, FRAMES_DEBUG);
+	uint64_t pa = frames_zeroing_take(&f->fr), got, plain;
+
+	frames_zeroing_clear(&f->fr, pa);
+	frames_zeroing_collect(&f->fr);
+	got = frame_alloc(&f->fr, 0, FRAME_ALLOC_ZERO);
+	assert_true(got >= pa && got < pa + FRAME_ZERO_BATCH * FRAME_SIZE);
+	assert_true(all_zero(f, got, FRAME_SIZE));
+	assert_int_equal(f->fr.nzero_list, FRAME_ZERO_BATCH - 1);
+	plain = frame_alloc(&f->fr, 0, 0);   /* no need for zero: the buddy's */
+	assert_true(plain < pa || plain >= pa + FRAME_ZERO_BATCH * FRAME_SIZE);
+	assert_int_equal(f->fr.nzero_list, FRAME_ZERO_BATCH - 1);
+	VERIFIED(&f->fr);
+	frame_free(&f->fr, got, 0);
+	frame_free(&f->fr, plain, 0);
+	VERIFIED(&f->fr);
+	fx_free(f);
+}
+
+/* The buddy is empty but for what the zero list holds: a single frame comes
+ * from the list, a larger block from the list drained and merged. */
+static void test_the_zero_list_serves_what_the_buddy_cannot(void **state)
+{
+	struct fx *f = fx_new(16 * MiB, ample, 2, 0);
+	uint64_t pa = frames_zeroing_take(&f->fr), one, big;
+	size_t n = 0;
+
+	frames_zeroing_clear(&f->fr, pa);
+	frames_zeroing_collect(&f->fr);
+	while (f->fr.nfree > f->fr.nzero_list && frame_alloc(&f->fr, 0, 0) != 0)
+		n++;
+	assert_int_equal(f->fr.nfree, FRAME_ZERO_BATCH);
+	one = frame_alloc(&f->fr, 0, 0);
+	assert_true(one >= pa && one < pa + FRAME_ZERO_BATCH * FRAME_SIZE);
+	assert_int_equal(frame_free(&f->fr, one, 0), FRAME_OK);   /* to the buddy, alone */
+	big = frame_alloc(&f->fr, 3, FRAME_ALLOC_ZERO);
+	assert_int_equal(big & (8 * FRAME_SIZE - 1), 0);
+	assert_true(big >= pa && big < pa + FRAME_ZERO_BATCH * FRAME_SIZE);
+	assert_int_equal(f->fr.nzero_list, 0);
+	VERIFIED(&f->fr);
+	assert_true(n > 0);
+	fx_free(f);
+}
+
+static void test_verify_checks_the_zero_list(void **state)
+{
+	struct fx *f = fx_new(16 * MiB, ample, 2, 0);
+	uint64_t pa = frames_zeroing_take(&f->fr);
+	char why[256];
+
+	frames_zeroing_clear(&f->fr, pa);
+	frames_zeroing_collect(&f->fr);
+	VERIFIED(&f->fr);
+	f->fr.nzero_list--;
+	assert_false(verify_frames(&f->fr, why, sizeof why));
+	assert_non_null(strstr(why, "zero list: counter"));
+	f->fr.nzero_list++;
+	frame_of(&f->fr, pa)->flags &= (uint8_t)~FRAME_ZEROED;
+	assert_false(verify_frames(&f->fr, why, sizeof why));
+	assert_non_null(strstr(why, "zero list: frame"));
+	frame_of(&f->fr, pa)->flags |= FRAME_ZEROED;
+	f->fr.used[FRAME_ZEROING] += FRAME_ZERO_BATCH;   /* a lent block nobody holds */
+	assert_false(verify_frames(&f->fr, why, sizeof why));
+	assert_non_null(strstr(why, "zeroing frames"));
+	f->fr.used[FRAME_ZEROING] -= FRAME_ZERO_BATCH;
+	VERIFIED(&f->fr);
+	fx_free(f);
+}
+
 /* ------------------------------------------------------------ debug mode */
 
 static void test_debug_fill_catches_write_after_free(void **state)
@@ -453,6 +622,13 @@ int main(void)
 		cmocka_unit_test(test_a_listed_block_cannot_be_freed),
 		cmocka_unit_test(test_zero_alloc_reads_zero_from_junk_ram),
 		cmocka_unit_test(test_empty_table_frees_as_zeroed_block),
+		cmocka_unit_test(test_zeroing_ahead_lends_a_block_and_lists_its_frames),
+		cmocka_unit_test(test_every_cleared_block_is_collected_once),
+		cmocka_unit_test(test_zeroing_ahead_stops_when_listed_enough_or_spare_is_short),
+		cmocka_unit_test(test_a_block_known_zero_is_listed_without_clearing),
+		cmocka_unit_test(test_zero_allocations_take_the_zero_list_first),
+		cmocka_unit_test(test_the_zero_list_serves_what_the_buddy_cannot),
+		cmocka_unit_test(test_verify_checks_the_zero_list),
 		cmocka_unit_test(test_debug_fill_catches_write_after_free),
 		cmocka_unit_test(test_debug_catches_write_to_freed_zero_block),
 		cmocka_unit_test(test_counters_add_up_by_kind),

@@ -6,6 +6,9 @@
 #include "kernel/boot.h"
 #include "kernel/cpu.h"
 #include "hostmem/hostmem.h"
+#include <stddef.h>
+
+void *memset(void *dst, int c, size_t n);   /* kernel/string.c */
 
 extern char __text_start[], __rodata_start[];
 
@@ -158,4 +161,22 @@ KTEST(tsc_was_calibrated)
 {
 	KASSERT(boot_info->tsc_hz >= 100000000ull);
 	KASSERT(uptime_ms() < 60000);
+}
+
+/* kernel/string.c's memset (rep stosq, then rep stosb): every length and
+ * alignment across a word boundary fills exactly its bytes. */
+KTEST(memset_fills_exactly_its_bytes)
+{
+	static uint8_t buf[64];
+	void *volatile set = memset;   /* the kernel's, not a builtin inlined */
+
+	for (size_t at = 0; at < 8; at++) {
+		for (size_t n = 0; n <= 40; n++) {
+			for (size_t i = 0; i < sizeof(buf); i++)
+				buf[i] = 0x11;
+			((void *(*)(void *, int, size_t))set)(buf + at, 0x1A5, n);
+			for (size_t i = 0; i < sizeof(buf); i++)
+				KASSERT_EQ(buf[i], i >= at && i < at + n ? 0xA5 : 0x11);
+		}
+	}
 }
