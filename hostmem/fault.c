@@ -79,38 +79,22 @@ static void cluster(struct hm *hm, uint64_t va, uint64_t e, uint64_t *lo, uint64
 
 /* The promises made at commit become frames.  A MEM_RESET mark stays with
  * each page (the data it stood for is still gone), and so does a write
- * record.  Failure injection
- * (frames.fail_countdown) stands for running out of frames, which a promise
- * rules out: it is held off here, so a test's sweep cannot turn a touch of
- * committed memory into a panic. */
+ * record.  Failure injection (frames.fail_countdown) stands for running out
+ * of frames, which a promise rules out: it is held off here, so a test's
+ * sweep cannot turn a touch of committed memory into a panic. */
 static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
 {
 	uint32_t countdown = hm->frames.fail_countdown;
-	struct tlb_gather g;
 	uint64_t lo, hi;
-	size_t n;
 	int s;
 
 	cluster(hm, va, e, &lo, &hi);
-	n = (hi - lo) / PAGE;
-	frames_unpromise(&hm->frames, n);
-	tlb_gather_init(&g, &hm->frames);
+	frames_unpromise(&hm->frames, (hi - lo) / PAGE);
 	hm->frames.fail_countdown = 0;
-	s = pt_map(&hm->pt, lo, n, pte_prot(e), &g);
+	s = pt_fault_in(&hm->pt, lo, (hi - lo) / PAGE, e);
 	hm->frames.fail_countdown = countdown;
-	tlb_finish(&g);
 	if (s != PT_OK)
 		hm->plat->panic(hm->plat->ctx, "hm_fault: a promised frame was not there");
-	/* The marks of a reset or of a write before a decommit stay: software
-	 * bits only, so no translation needs dropping (pte_needs_flush). */
-	if (pte_marks(e)) {
-		tlb_gather_init(&g, &hm->frames);
-		for (uint64_t p = lo, now; p < hi; p += PAGE) {
-			now = pt_lookup(&hm->pt, p, 0);
-			pt_replace(&hm->pt, p, now, now | pte_marks(e), &g);
-		}
-		tlb_finish(&g);
-	}
 	return 0;
 }
 

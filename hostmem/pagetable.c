@@ -590,6 +590,23 @@ int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
 	return PT_OK;
 }
 
+int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e)
+{
+	uint32_t prot = pte_prot(e);
+	uint64_t table = leaf_table(pt, va), bits = pte_committed_bits(prot) | pte_marks(e);
+	unsigned i = index_of(va, 1);
+
+	for (size_t k = 0; k < n; k++) {
+		uint64_t pa = frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO);
+
+		if (pa == 0)
+			return PT_NO_MEMORY;
+		frame_prepare(pt, pa, FRAME_SIZE, prot);
+		entry_set(pt, table, i + (unsigned)k, bits | pte_frame(pa));
+	}
+	return PT_OK;
+}
+
 int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_gather *g)
 {
 	struct range_op op = { .start = va, .end = va + PT_LARGE_SIZE };

@@ -89,6 +89,14 @@ int pt_prepare(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gath
  * fault unpromises one frame, then maps. */
 int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
            struct tlb_gather *g);
+/* The demand-zero fault's map: the n pages from va lie in one page table
+ * and each holds the demand-zero value e (the caller checked, lock held).
+ * Each gets a zeroed frame and keeps e's protection and marks.  No count
+ * changes (non-zero before and after), nothing needs a flush (not present
+ * before).  The frames are promised ones (the caller unpromised n), so an
+ * allocation fails only by injection: PT_NO_MEMORY, the pages mapped so far
+ * left mapped, for a caller that panics. */
+int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e);
 /* One zeroed 2 MiB frame as a PS entry; va 2 MiB-aligned, the 512 pages
  * PTE_NONE, prot one that is present. */
 int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_gather *g);

@@ -250,12 +250,18 @@ static inline uint64_t pte_make_demand_zero(uint32_t prot)
 	return PTE_COMMITTED | pte_prot_encode(prot);
 }
 
+/* What a committed page with a frame holds besides the frame's address:
+ * worked out once for many frames of one protection. */
+static inline uint64_t pte_committed_bits(uint32_t prot)
+{
+	return PTE_COMMITTED | pte_prot_encode(prot) | pte_hw_bits(prot);
+}
+
 /* A committed page holding the frame at pa: present if the protection allows
  * access, parked otherwise.  pa == 0 gives demand-zero. */
 static inline uint64_t pte_make_committed(uint64_t pa, uint32_t prot)
 {
-	return PTE_COMMITTED | pte_prot_encode(prot) | pte_frame(pa) |
-	       (pa ? pte_hw_bits(prot) : 0);
+	return pa ? pte_committed_bits(prot) | pte_frame(pa) : pte_make_demand_zero(prot);
 }
 
 /* What a rewrite of the entry carries over whatever its new state: the

@@ -57,7 +57,7 @@ markdown() {
       "| commit + first touch of 64 MiB | \($r.kernel_insn.commit_touch_64MiB | commas) |",
       "| the same memory written once mapped (8-byte stores) | \($r.kernel_insn.fill64_64MiB | commas) |",
       "| the same with `rep stosq` | \($r.kernel_insn.rep_stosq_64MiB | commas) |",
-      "| fault work per page (touch - write, per page) | \($r.kernel_insn.touch_overhead_per_page | commas) |",
+      "| fault work per page ((touch - `rep stosq`) / pages) | \($r.kernel_insn.touch_overhead_per_page | commas) |",
       ( ["reserve_release", "reserve + release 64 KiB"],
         ["commit_decommit_1", "commit + decommit 1 page"],
         ["commit_decommit_1_cold", "the same, page table built and freed"],
@@ -77,6 +77,10 @@ markdown() {
       ( $r.kernel_smp | to_entries | map(select(.key | test("^smp_cycle_ns_")))
         | sort_by(.key)[]
         | "| commit + touch + decommit of a page; other CPUs active: \(.key | capture("ns_(?<k>[0-9]+)_active").k) | \(.value | commas) ns |" ),
+      ( $r.kernel_smp | to_entries | map(select(.key | test("^smp_cycle_insn_")))
+        | sort_by(.key)[]
+        | (.key | capture("insn_(?<k>[0-9]+)_active").k | tonumber) as $k
+        | "| the same in instructions under `-icount`, all CPUs counted, at \($k + 1) CPUs (the others halted but in every shootdown) | \(.value | commas), the shootdown \(.value - $r.kernel_smp.smp_cycle_insn_0_active | commas) |" ),
       ( $r.kernel_smp | to_entries | map(select(.key | test("^smp_touch_pages_per_s_")))
         | sort_by(.key | capture("_(?<n>[0-9]+)_cpus").n | tonumber)[]
         | (.key | capture("_(?<n>[0-9]+)_cpus").n) as $n

@@ -71,6 +71,13 @@ run_kernel() {
     exit 1
   fi
   grep -a '^bench: smp_' "$BUILD/serial-bench-smp.log" | tr -d '\r' >> "$OUT/kernel.txt"
+  echo "bench: kernel: shootdown cost at -smp 4 (instructions, -icount)"
+  if ! SMP=4 QUIET=1 TAG=bench-smp-insn TIMEOUT=${TIMEOUT:-180} QEMU_EXTRA="-icount shift=7,sleep=off" \
+       tests/run-kernel.sh bench smp_bench=2; then
+    grep -a '^bench: FAILED' "$BUILD/serial-bench-smp-insn.log" | tr -d '\r'
+    exit 1
+  fi
+  grep -a '^bench: smp_' "$BUILD/serial-bench-smp-insn.log" | tr -d '\r' >> "$OUT/kernel.txt"
 }
 
 for p in $parts; do
