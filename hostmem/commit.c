@@ -43,20 +43,18 @@ uint64_t pte_at(struct hm *hm, uint64_t va, uint64_t *span)
 	return e;
 }
 
+/* One page is one lookup; a range, one visit per PTE (pt_count). */
 void count_pages(struct hm *hm, uint64_t va, uint64_t end, size_t *committed, size_t *promised)
 {
 	uint64_t span, e;
 
-	*committed = *promised = 0;
-	for (; va < end; va += span) {
-		e = pte_at(hm, va, &span);
-		if (span > end - va)
-			span = end - va;
-		if (pte_is_committed(e))
-			*committed += span / PAGE;
-		if (pte_is_demand_zero(e))
-			*promised += 1;
+	if (end - va > PAGE) {
+		pt_count(&hm->pt, va, (end - va) / PAGE, committed, promised);
+		return;
 	}
+	e = pte_at(hm, va, &span);
+	*committed = pte_is_committed(e);
+	*promised = pte_is_demand_zero(e);
 }
 
 /* The end of the run from va (below end) whose pages are all committed, or

@@ -74,6 +74,7 @@ struct range_op {
 	bool traced;                   /* unmap: dirty leaves leave a trace */
 	size_t state[PTE_BAD + 1];     /* scan: leaves by state */
 	size_t large, large_partial;   /* scan: 2 MiB pages met */
+	size_t large_pages;            /* scan: their 4 KiB pages inside the range */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -170,12 +171,17 @@ static int range_check(uint64_t va, size_t npages)
 /*
  * Walks from the root toward va.  Returns the level of the entry where the
  * walk stopped, *table holding it: 1 (a PTE: the PT exists), or l >= 2 when
- * the entry at level l is not a table (empty, or a large page).
+ * the entry at level l is not a table (empty, or a large page).  A PT found
+ * is remembered (pt->hint_pt), and the next walk into its 2 MiB starts there.
  */
-static int descend(const struct pagetable *pt, uint64_t va, uint64_t *table)
+static int descend(struct pagetable *pt, uint64_t va, uint64_t *table)
 {
 	uint64_t t = pt->root;
 
+	if (pt->hint_pt && va >> PT_LARGE_SHIFT == pt->hint_region) {
+		*table = pt->hint_pt;
+		return 1;
+	}
 	for (int l = 4; l > 1; l--) {
 		uint64_t e = entry_get(pt, t, index_of(va, l));
 
@@ -185,6 +191,8 @@ static int descend(const struct pagetable *pt, uint64_t va, uint64_t *table)
 		}
 		t = pte_frame(e);
 	}
+	pt->hint_pt = t;
+	pt->hint_region = va >> PT_LARGE_SHIFT;
 	*table = t;
 	return 1;
 }
@@ -248,6 +256,8 @@ static void scan_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
 		op->large++;
 		if (base < op->start || base + PT_LARGE_SIZE > op->end)
 			op->large_partial++;
+		op->large_pages += (min_u64(base + PT_LARGE_SIZE, op->end) -
+		                    (base > op->start ? base : op->start)) / FRAME_SIZE;
 	} else {
 		op->state[PTE_BAD]++;
 	}
@@ -258,6 +268,17 @@ static void scan(struct pagetable *pt, struct range_op *op)
 {
 	op->fn = scan_fn;
 	range_each(pt, op->start, op->end, op);
+}
+
+void pt_count(struct pagetable *pt, uint64_t va, size_t npages, size_t *committed,
+              size_t *demand_zero)
+{
+	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE };
+
+	scan(pt, &op);
+	*committed = op.state[PTE_DEMAND_ZERO] + op.state[PTE_PRESENT] + op.state[PTE_PARKED] +
+	             op.large_pages;
+	*demand_zero = op.state[PTE_DEMAND_ZERO];
 }
 
 static size_t scan_committed(const struct range_op *op)
@@ -311,6 +332,7 @@ static int prune_path(struct pagetable *pt, uint64_t va, struct tlb_gather *g)
 		entry_set(pt, path[l + 1], index_of(va, l + 1), 0);
 		tlb_gather_table(g, path[l], va);
 		pt->ntables--;
+		pt->hint_pt = 0;
 	}
 	return stop;
 }
@@ -452,7 +474,7 @@ static void protect_fn(struct pagetable *pt, uint64_t table, unsigned i, int lev
 
 /* The PT holding va's PTE, or 0 when there is none (missing, or a large
  * page in its place). */
-static uint64_t leaf_table(const struct pagetable *pt, uint64_t va)
+static uint64_t leaf_table(struct pagetable *pt, uint64_t va)
 {
 	uint64_t table;
 

@@ -22,7 +22,8 @@
 #include "tlb.h"
 
 #define PT_LOWER_LIMIT  (1ull << 47)   /* hostmem owns [0, 2^47) only */
-#define PT_LARGE_SIZE   (1ull << 21)   /* a PS page at PD level */
+#define PT_LARGE_SHIFT  21
+#define PT_LARGE_SIZE   (1ull << PT_LARGE_SHIFT)   /* a PS page at PD level */
 #define PT_LARGE_ORDER  9
 
 enum pt_status {
@@ -42,6 +43,10 @@ struct pagetable {
 	const struct hm_platform *plat;
 	bool owns_root;                 /* allocated by pt_init */
 	size_t ntables;                 /* table pages below the root */
+	/* The PT descend found last and the 2 MiB region (va >> 21) it maps:
+	 * an operation walks to the same PT several times.  0 when none; any
+	 * table unhooked clears it, so it always names a linked PT. */
+	uint64_t hint_pt, hint_region;
 };
 
 /* A fresh root (adopt_root == 0) or the live PML4 at adopt_root, whose lower
@@ -72,6 +77,11 @@ uint64_t *pt_walk(struct pagetable *pt, uint64_t va, int *level);
 /* pt_walk after creating missing tables down to the PT.  Fails with
  * PT_NO_MEMORY (tables created here pruned into g) or PT_LARGE. */
 int pt_walk_alloc(struct pagetable *pt, uint64_t va, uint64_t **pte, struct tlb_gather *g);
+/* Pages of [va, va + npages) that are committed (a 2 MiB page counts its
+ * pages inside the range), and those of them that are demand-zero.  One
+ * visit per PTE, missing tables skipped whole. */
+void pt_count(struct pagetable *pt, uint64_t va, size_t npages, size_t *committed,
+              size_t *demand_zero);
 /* The value of the leaf entry for va (0 if no table), level as pt_walk. */
 uint64_t pt_lookup(struct pagetable *pt, uint64_t va, int *level);
 

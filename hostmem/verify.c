@@ -349,6 +349,27 @@ static bool check_table(struct walk *w, uint64_t table, int level, uint64_t va)
 	return true;
 }
 
+/* The descend hint names the PT linked for its 2 MiB region, or nothing. */
+static bool check_hint(struct walk *w)
+{
+	const struct pagetable *pt = w->pt;
+	uint64_t va = pt->hint_region << PT_LARGE_SHIFT, t = pt->root, e;
+
+	if (pt->hint_pt == 0)
+		return true;
+	for (int l = 4; l > 1; l--) {
+		e = pte_read(&walk_entries(w, t)[(va >> (FRAME_SHIFT + 9 * (l - 1))) & 511]);
+		if (!pte_is_table(e))
+			return fail(w->r, "page-table hint 0x%llx for va 0x%llx: no table there",
+			            (ull)pt->hint_pt, (ull)va);
+		t = pte_frame(e);
+	}
+	if (t != pt->hint_pt)
+		return fail(w->r, "page-table hint 0x%llx for va 0x%llx: the PT there is 0x%llx",
+		            (ull)pt->hint_pt, (ull)va, (ull)t);
+	return true;
+}
+
 static bool check_pagetable(struct walk *w)
 {
 	const struct pagetable *pt = w->pt;
@@ -365,7 +386,7 @@ static bool check_pagetable(struct walk *w)
 	if (w->ntables != pt->ntables)
 		return fail(w->r, "pagetable root 0x%llx: ntables %zu, found %zu", (ull)pt->root,
 		            pt->ntables, w->ntables);
-	return true;
+	return check_hint(w);
 }
 
 static bool check_all_owned(struct frames *fr, struct report *r)

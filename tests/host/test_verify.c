@@ -518,6 +518,19 @@ static void an_owned_root_is_a_table_frame(void **state)
 	assert_broken(t, "owned root");
 }
 
+/* The descend hint names the PT linked for its region: a stale one would
+ * send a walk into a freed table. */
+static void the_descend_hint_names_a_linked_table(void **state)
+{
+	struct twin *t = *state;
+	struct hm *hm = hm_in(t);
+
+	touched(t);
+	hm->pt.hint_pt = pt_of(t, BASE);
+	hm->pt.hint_region = (BASE >> PT_LARGE_SHIFT) + 1;
+	assert_broken(t, "page-table hint");
+}
+
 /* ntables counts the tables below the root. */
 static void ntables_counts_the_tables(void **state)
 {
@@ -1083,6 +1096,7 @@ int main(void)
 		T(empty_page_tables_are_freed),
 		T(an_owned_root_is_a_table_frame),
 		T(ntables_counts_the_tables),
+		T(the_descend_hint_names_a_linked_table),
 		T(no_frame_is_leaked),
 
 		T(the_charge_is_the_committed_pages),
