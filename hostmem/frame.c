@@ -376,13 +376,10 @@ void frames_zeroing_clear(struct frames *fr, uint64_t pa)
 	                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
-void frames_zeroing_collect(struct frames *fr)
+void frames_zeroing_collect_all(struct frames *fr)
 {
-	uint32_t idx;
+	uint32_t idx = __atomic_exchange_n(&fr->cleared, FRAME_NONE, __ATOMIC_ACQUIRE);
 
-	if (__atomic_load_n(&fr->cleared, __ATOMIC_RELAXED) == FRAME_NONE)
-		return;
-	idx = __atomic_exchange_n(&fr->cleared, FRAME_NONE, __ATOMIC_ACQUIRE);
 	while (idx != FRAME_NONE) {
 		uint32_t next = fr->rec[idx].next;
 
@@ -392,14 +389,18 @@ void frames_zeroing_collect(struct frames *fr)
 }
 
 /* The block for an allocation: the zero list first for a single frame that
- * must be zero, else the buddy; the zero list serves what the buddy cannot,
- * a single frame directly, a larger block once drained back and merged. */
-static uint32_t alloc_block(struct frames *fr, unsigned order, unsigned flags, uint8_t *state)
+ * must be zero, or that the buddy would have to split a block for (a split
+ * now and a merge at its free cost more than a frame cleared early); else
+ * the buddy.  The zero list serves what the buddy cannot: a single frame
+ * directly, a larger block once drained back and merged. */
+static inline __attribute__((always_inline)) uint32_t
+alloc_block(struct frames *fr, unsigned order, unsigned flags, uint8_t *state)
 {
 	uint32_t idx;
 
 	*state = FRAME_ZEROED;
-	if (order == 0 && (flags & FRAME_ALLOC_ZERO) && fr->zero_head != FRAME_NONE)
+	if (order == 0 && fr->zero_head != FRAME_NONE &&
+	    ((flags & FRAME_ALLOC_ZERO) || fr->free_head[0] == FRAME_NONE))
 		return zero_list_pop(fr);
 	idx = take_block(fr, order, state);
 	if (idx != FRAME_NONE || fr->zero_head == FRAME_NONE)

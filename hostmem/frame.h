@@ -162,7 +162,14 @@ static inline size_t frames_available(const struct frames *fr)
 #define FRAME_ZERO_SPARE  1024u                    /* and only with this many spare */
 uint64_t frames_zeroing_take(struct frames *fr);
 void frames_zeroing_clear(struct frames *fr, uint64_t pa);
-void frames_zeroing_collect(struct frames *fr);
+void frames_zeroing_collect_all(struct frames *fr);
+
+/* Every call makes this check: inline, so an empty stack costs a load. */
+static inline void frames_zeroing_collect(struct frames *fr)
+{
+	if (__atomic_load_n(&fr->cleared, __ATOMIC_RELAXED) != FRAME_NONE)
+		frames_zeroing_collect_all(fr);
+}
 
 /* Returns the block at pa, allocated with this order, to the allocator and
  * merges it with its free buddies.  A bad pa or order is refused with an

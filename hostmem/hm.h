@@ -134,8 +134,21 @@ HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out);
  * work, hm_leave (verify in tests, unlock, notify, status -> HRESULT).
  * hm_lock is the platform's lock plus collecting the frames cleared
  * outside it (frame.c, theory 8); hostmem takes its lock only through it. */
-void hm_lock(struct hm *hm);
-bool hm_enter(struct hm *hm);
+static inline void hm_lock(struct hm *hm)
+{
+	hm->plat->lock(hm->plat->ctx);
+	frames_zeroing_collect(&hm->frames);
+}
+
+static inline bool hm_enter(struct hm *hm)
+{
+	hm_lock(hm);
+	if (!hm->dead)
+		return true;
+	hm->plat->unlock(hm->plat->ctx);
+	return false;
+}
+
 /* Lock held: from now on every call is refused (HOST_E_CLRNOTAVAILABLE). */
 void hm_die(struct hm *hm, const char *why);
 /* The same, because an invariant is broken: faults are refused too. */

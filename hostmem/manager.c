@@ -61,24 +61,6 @@ void hm_corrupt(struct hm *hm, const char *why)
 	hm_die(hm, why);
 }
 
-/* Takes the lock, and the frames cleared since the last holder had it
- * (frame.c, theory 8): nothing that holds the lock sees them in flight. */
-void hm_lock(struct hm *hm)
-{
-	hm->plat->lock(hm->plat->ctx);
-	frames_zeroing_collect(&hm->frames);
-}
-
-/* Takes the lock; false (lock not held) when the manager is dead. */
-bool hm_enter(struct hm *hm)
-{
-	hm_lock(hm);
-	if (!hm->dead)
-		return true;
-	hm->plat->unlock(hm->plat->ctx);
-	return false;
-}
-
 /* Verifies (in tests), notes a level change, drops the lock, then has the
  * callback told (notify.c): it runs without our lock, so it may call back
  * into the manager. */

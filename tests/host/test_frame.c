@@ -402,8 +402,9 @@ static void test_the_zero_list_serves_what_the_buddy_cannot(void **state)
 
 	frames_zeroing_clear(&f->fr, pa);
 	frames_zeroing_collect(&f->fr);
-	while (f->fr.nfree > f->fr.nzero_list && frame_alloc(&f->fr, 0, 0) != 0)
-		n++;
+	for (unsigned k = FRAME_MAX_ORDER + 1; k-- > 0;)   /* largest first: no split */
+		while (f->fr.free_head[k] != FRAME_NONE && frame_alloc(&f->fr, k, 0) != 0)
+			n++;
 	assert_int_equal(f->fr.nfree, FRAME_ZERO_BATCH);
 	one = frame_alloc(&f->fr, 0, 0);
 	assert_true(one >= pa && one < pa + FRAME_ZERO_BATCH * FRAME_SIZE);
@@ -414,6 +415,28 @@ static void test_the_zero_list_serves_what_the_buddy_cannot(void **state)
 	assert_int_equal(f->fr.nzero_list, 0);
 	VERIFIED(&f->fr);
 	assert_true(n > 0);
+	fx_free(f);
+}
+
+/* A plain single frame the buddy would split a block for comes from the
+ * zero list; one the buddy has at order 0 comes from the buddy. */
+static void test_a_frame_that_would_split_a_block_comes_from_the_zero_list(void **state)
+{
+	struct fx *f = fx_new(16 * MiB, ample, 2, 0);
+	uint64_t pa = frames_zeroing_take(&f->fr), a, b;
+
+	frames_zeroing_clear(&f->fr, pa);
+	frames_zeroing_collect(&f->fr);
+	while (f->fr.free_head[0] != FRAME_NONE)   /* the low range's odd frames */
+		assert_true(frame_alloc(&f->fr, 0, 0) != 0);
+	a = frame_alloc(&f->fr, 0, 0);
+	assert_true(a >= pa && a < pa + FRAME_ZERO_BATCH * FRAME_SIZE);
+	assert_int_equal(f->fr.nzero_list, FRAME_ZERO_BATCH - 1);
+	assert_int_equal(frame_free(&f->fr, a, 0), FRAME_OK);   /* its buddy is listed: no merge */
+	b = frame_alloc(&f->fr, 0, 0);
+	assert_int_equal(b, a);
+	assert_int_equal(f->fr.nzero_list, FRAME_ZERO_BATCH - 1);
+	VERIFIED(&f->fr);
 	fx_free(f);
 }
 
@@ -628,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_a_block_known_zero_is_listed_without_clearing),
 		cmocka_unit_test(test_zero_allocations_take_the_zero_list_first),
 		cmocka_unit_test(test_the_zero_list_serves_what_the_buddy_cannot),
+		cmocka_unit_test(test_a_frame_that_would_split_a_block_comes_from_the_zero_list),
 		cmocka_unit_test(test_verify_checks_the_zero_list),
 		cmocka_unit_test(test_debug_fill_catches_write_after_free),
 		cmocka_unit_test(test_debug_catches_write_to_freed_zero_block),
