@@ -26,11 +26,15 @@
  *    flag on both halves; a merge keeps it only if both halves had it.
  *    frame_alloc(FRAME_ALLOC_ZERO) skips the clearing for such blocks.
  *
- * 4. Debug mode (FRAMES_DEBUG).  Every free block is either ZEROED or
- *    POISONED (filled with FRAME_POISON).  A merge of mixed halves checks the
- *    zero half is still zero, then poisons it.  Allocation checks the whole
- *    block against what it should hold; a mismatch means someone wrote to a
- *    frame after freeing it: logged and sent to plat->panic.
+ * 4. Debug mode (FRAMES_DEBUG).  Every free block is ZEROED, POISONED
+ *    (filled with FRAME_POISON) or FRESH: never allocated since boot, so no
+ *    one can have written to it after a free.  A merge of mixed halves checks
+ *    a zero half is still zero, then poisons the zero or fresh half (a cost
+ *    the size of the block just freed, so filling RAM is paid as it is used,
+ *    not at boot).  Allocation checks the whole block against what it
+ *    should hold (a fresh one holds nothing to check); a mismatch means
+ *    someone wrote to a frame after freeing it: logged and sent to
+ *    plat->panic.
  *
  * 5. Counters (frames): usable = nfree + used[TABLE] + used[DATA] +
  *    used[META] + used[ZEROING]; nzeroed counts frames in ZEROED free blocks
@@ -114,7 +118,7 @@ static void list_push(struct frames *fr, uint32_t idx, unsigned order, uint8_t s
 static uint8_t list_remove(struct frames *fr, uint32_t idx)
 {
 	struct frame *f = &fr->rec[idx];
-	uint8_t state = f->flags & (FRAME_ZEROED | FRAME_POISONED);
+	uint8_t state = f->flags & FRAME_CONTENTS;
 
 	if (f->prev != FRAME_NONE)
 		fr->rec[f->prev].next = f->next;
@@ -126,7 +130,7 @@ static uint8_t list_remove(struct frames *fr, uint32_t idx)
 	if (state & FRAME_ZEROED)
 		fr->nzeroed -= ORDER_FRAMES(f->order);
 	f->next = f->prev = FRAME_NONE;
-	f->flags &= (uint8_t)~(FRAME_HEAD | FRAME_ZEROED | FRAME_POISONED);
+	f->flags &= (uint8_t)~(FRAME_HEAD | FRAME_CONTENTS);
 	f->order = 0;
 	return state;
 }
@@ -195,12 +199,14 @@ static void block_check(struct frames *fr, uint32_t idx, unsigned order, uint64_
  * then carries the pattern like the rest of the merged block. */
 static void poison_zero_half(struct frames *fr, uint32_t idx, uint8_t state, unsigned order)
 {
-	if (!(state & FRAME_ZEROED))
-		return;
-	block_check(fr, idx, order, 0);
-	block_fill(fr, idx, order, FRAME_POISON);
+	if (state & FRAME_ZEROED)
+		block_check(fr, idx, order, 0);
+	if (state & (FRAME_ZEROED | FRAME_FRESH))
+		block_fill(fr, idx, order, FRAME_POISON);
 }
 
+/* Two fresh halves stay fresh; a fresh half joining a used one takes the
+ * pattern then, at the cost of a block the size of the one just freed. */
 static uint8_t merge_state(struct frames *fr, uint32_t a, uint8_t sa,
                            uint32_t b, uint8_t sb, unsigned order)
 {
@@ -208,6 +214,8 @@ static uint8_t merge_state(struct frames *fr, uint32_t a, uint8_t sa,
 		return FRAME_ZEROED;
 	if (!fr->debug)
 		return 0;
+	if (sa & sb & FRAME_FRESH)
+		return FRAME_FRESH;
 	poison_zero_half(fr, a, sa, order);
 	poison_zero_half(fr, b, sb, order);
 	return FRAME_POISONED;
@@ -351,7 +359,7 @@ uint64_t frames_zeroing_take(struct frames *fr)
 	idx = take_block(fr, FRAME_ZERO_ORDER, &state);
 	if (idx == FRAME_NONE)
 		return 0;
-	if (fr->debug)
+	if (fr->debug && !(state & FRAME_FRESH))
 		block_check(fr, idx, FRAME_ZERO_ORDER, (state & FRAME_ZEROED) ? 0 : FRAME_POISON);
 	block_stamp(fr, idx, FRAME_ZERO_ORDER, FRAME_ZEROING);
 	fr->used[FRAME_ZEROING] += FRAME_ZERO_BATCH;
@@ -423,7 +431,7 @@ uint64_t frame_alloc(struct frames *fr, unsigned order, unsigned flags)
 	idx = alloc_block(fr, order, flags, &state);
 	if (idx == FRAME_NONE)
 		return 0;   /* fragmentation; an order-0 request always finds one */
-	if (fr->debug)
+	if (fr->debug && !(state & FRAME_FRESH))
 		block_check(fr, idx, order, (state & FRAME_ZEROED) ? 0 : FRAME_POISON);
 	if ((flags & FRAME_ALLOC_ZERO) && !(state & FRAME_ZEROED))
 		block_fill(fr, idx, order, 0);
@@ -616,10 +624,8 @@ static void add_run(struct frames *fr, uint32_t a, uint32_t b)
 		while ((a & (ORDER_FRAMES(k) - 1)) || a + ORDER_FRAMES(k) > b)
 			k--;
 		block_stamp(fr, a, k, FRAME_FREE);
-		if (fr->debug) {
-			block_fill(fr, a, k, FRAME_POISON);
-			state = FRAME_POISONED;
-		}
+		if (fr->debug)
+			state = FRAME_FRESH;   /* not filled: that would cost O(RAM) at boot */
 		block_insert(fr, a, k, state);
 		fr->usable += ORDER_FRAMES(k);
 		a += ORDER_FRAMES(k);

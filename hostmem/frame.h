@@ -41,6 +41,9 @@ enum frame_kind {
 #define FRAME_UNCACHED  0x20u  /* gathered head that was mapped uncached or
                                   write-combining: flush its lines before reuse */
 #define FRAME_ZERO_LIST 0x40u  /* free, zero, on the zero list: order 0, no head */
+#define FRAME_FRESH     0x80u  /* free head, debug mode: not allocated since boot,
+                                  so its contents are nobody's: nothing to check */
+#define FRAME_CONTENTS  (FRAME_ZEROED | FRAME_POISONED | FRAME_FRESH)
 
 struct frame {
 	uint32_t next;     /* free list or frame_list link (index), FRAME_NONE;

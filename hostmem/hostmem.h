@@ -259,6 +259,11 @@ HRESULT hostmem_flush_process_write_buffers(IHostMemoryManager *m);
 /* Walks every structure and page table and cross-checks them: S_OK, or
  * E_FAIL with the first broken invariant described in why. */
 HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len);
+/* The same ownership and counters at a cost that follows what is in use
+ * (mapped pages, reservations, free blocks), not the size of RAM: frames are
+ * proved owned by counting, not by visiting every record.  What
+ * hostmem_set_verify_each runs inside every call. */
+HRESULT hostmem_verify_in_use(IHostMemoryManager *m, char *why, size_t len);
 
 /* The name of an HRESULT this interface returns ("E_INVALIDARG", ...). */
 const char *hostmem_hresult_name(HRESULT hr);

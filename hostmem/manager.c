@@ -73,7 +73,7 @@ HRESULT hm_leave(struct hm *hm, hm_status s)
 	if (!hm->dead && hm->verify == HM_VERIFY_EACH) {
 		char why[sizeof(hm->why)];
 
-		if (!verify_manager(hm, why, sizeof(why))) {
+		if (!verify_manager_in_use(hm, why, sizeof(why))) {
 			hm_corrupt(hm, why);
 			s = HM_CORRUPT;
 		}
@@ -424,7 +424,7 @@ HRESULT hostmem_flush_process_write_buffers(IHostMemoryManager *m)
 	return S_OK;
 }
 
-HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
+static HRESULT verify_call(IHostMemoryManager *m, char *why, size_t len, bool in_use)
 {
 	struct hm *hm = hm_of(m);
 	char text[sizeof(hm->why)] = "";
@@ -434,7 +434,8 @@ HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
 		return E_POINTER;
 	if (!hm_enter(hm))
 		return HOST_E_CLRNOTAVAILABLE;
-	ok = verify_manager(hm, text, sizeof(text));
+	ok = in_use ? verify_manager_in_use(hm, text, sizeof(text))
+	            : verify_manager(hm, text, sizeof(text));
 	if (!ok)
 		hm_corrupt(hm, text);
 	hm->plat->unlock(hm->plat->ctx);
@@ -444,6 +445,16 @@ HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
 	if (!caller_put(hm, why, text, len))
 		return E_POINTER;
 	return ok ? S_OK : E_FAIL;
+}
+
+HRESULT hostmem_verify(IHostMemoryManager *m, char *why, size_t len)
+{
+	return verify_call(m, why, len, false);
+}
+
+HRESULT hostmem_verify_in_use(IHostMemoryManager *m, char *why, size_t len)
+{
+	return verify_call(m, why, len, true);
 }
 
 SIZE_T hostmem_large_page_minimum(void)

@@ -17,9 +17,19 @@
  * state exists outside a reservation; and IHostMalloc's chunks and lists
  * (hmalloc_verify, malloc.c).
  *
+ * Two depths.  The full walk (verify_manager, hostmem_verify) checks every
+ * frame record: O(frames + table entries + reservations).  The walk in use
+ * (verify_manager_in_use, run inside every call in tests) skips what costs
+ * O(RAM) and proves the same ownership by counting: free blocks are checked
+ * by their heads only, the page-table walk marks each table and data frame
+ * it reaches (a frame met marked is owned twice), and the frames it reached
+ * must add up to the allocator's used[TABLE] and used[DATA], so none is
+ * owned by no one; then the same walk clears its marks.  Its cost follows
+ * what is mapped and reserved, not the size of RAM.  Between verifies no
+ * record carries FRAME_MARK.
+ *
  * Reports stop at the first broken invariant: later ones are usually its
- * consequences.  Cost: O(frames + table entries + reservations); nothing is
- * allocated.
+ * consequences.  Nothing is allocated.
  */
 #include "verify.h"
 #include "format.h"
@@ -61,10 +71,11 @@ static void marks_clear(struct frames *fr)
 
 /* ------------------------------------------------------------ free lists */
 
-static bool check_free_block(struct frames *fr, struct report *r, uint32_t idx, unsigned k)
+static bool check_free_block(struct frames *fr, struct report *r, uint32_t idx, unsigned k,
+                             bool in_use)
 {
 	const struct frame *h = &fr->rec[idx];
-	uint8_t state = h->flags & (FRAME_ZEROED | FRAME_POISONED);
+	uint8_t state = h->flags & FRAME_CONTENTS;
 
 	if (h->kind != FRAME_FREE || !(h->flags & FRAME_HEAD) || h->order != k)
 		return fail(r, "free list %u: frame 0x%llx is %s, head %d, order %u", k,
@@ -79,8 +90,10 @@ static bool check_free_block(struct frames *fr, struct report *r, uint32_t idx, 
 			return fail(r, "free blocks 0x%llx and buddy 0x%llx both free at order %u",
 			            (ull)frame_pa(idx), (ull)frame_pa(idx ^ (1u << k)), k);
 	}
-	if (fr->debug && state != FRAME_ZEROED && state != FRAME_POISONED)
+	if (fr->debug && state != FRAME_ZEROED && state != FRAME_POISONED && state != FRAME_FRESH)
 		return fail(r, "debug: free block 0x%llx neither zeroed nor poisoned", (ull)frame_pa(idx));
+	if (in_use)
+		return true;   /* the inner records are the full walk's */
 	for (uint32_t i = idx; i < idx + (1u << k); i++) {
 		const struct frame *f = &fr->rec[i];
 
@@ -95,7 +108,7 @@ static bool check_free_block(struct frames *fr, struct report *r, uint32_t idx, 
 }
 
 /* Walks free_head[k]; adds the frames (and zeroed frames) it holds. */
-static bool check_free_list(struct frames *fr, struct report *r, unsigned k,
+static bool check_free_list(struct frames *fr, struct report *r, unsigned k, bool in_use,
                             size_t *nfree, size_t *nzeroed)
 {
 	uint32_t prev = FRAME_NONE, steps = 0;
@@ -106,7 +119,7 @@ static bool check_free_list(struct frames *fr, struct report *r, unsigned k,
 		if (fr->rec[i].prev != prev)
 			return fail(r, "free list %u: frame 0x%llx back link %u, expected %u", k,
 			            (ull)frame_pa(i), fr->rec[i].prev, prev);
-		if (!check_free_block(fr, r, i, k))
+		if (!check_free_block(fr, r, i, k, in_use))
 			return false;
 		*nfree += 1u << k;
 		if (fr->rec[i].flags & FRAME_ZEROED)
@@ -117,7 +130,8 @@ static bool check_free_list(struct frames *fr, struct report *r, unsigned k,
 
 /* The zero list (frame.c, theory 8): order-0 free frames, flagged, no head,
  * in no buddy block, as many as the counter says. */
-static bool check_zero_list(struct frames *fr, struct report *r, size_t *nfree, size_t *nzeroed)
+static bool check_zero_list(struct frames *fr, struct report *r, bool in_use,
+                            size_t *nfree, size_t *nzeroed)
 {
 	size_t n = 0;
 
@@ -130,6 +144,8 @@ static bool check_zero_list(struct frames *fr, struct report *r, size_t *nfree, 
 		    (f->flags & (FRAME_ZERO_LIST | FRAME_ZEROED)) != (FRAME_ZERO_LIST | FRAME_ZEROED))
 			return fail(r, "zero list: frame 0x%llx is %s, flags 0x%x", (ull)frame_pa(i),
 			            kind_name[f->kind], f->flags);
+		if (in_use)
+			continue;
 		if (f->flags & FRAME_MARK)
 			return fail(r, "frame 0x%llx on the zero list and in a free block", (ull)frame_pa(i));
 		fr->rec[i].flags |= FRAME_MARK;
@@ -181,18 +197,30 @@ static uint32_t check_record(struct frames *fr, struct report *r, uint32_t i, si
 	return n;
 }
 
+/* The free lists (heads only in use), adding up the frames they hold. */
+static bool check_free_lists(struct frames *fr, struct report *r, bool in_use, size_t *nfree,
+                             size_t *nzeroed)
+{
+	for (unsigned k = 0; k < FRAME_ORDERS; k++)
+		if (!check_free_list(fr, r, k, in_use, nfree, nzeroed))
+			return false;
+	return check_zero_list(fr, r, in_use, nfree, nzeroed);
+}
+
+/* The counters against the lists and, in the full walk, the census of the
+ * records (census NULL in use). */
 static bool check_counters(struct frames *fr, struct report *r, const size_t *census,
                            size_t nfree, size_t nzeroed)
 {
 	size_t used = fr->used[FRAME_TABLE] + fr->used[FRAME_DATA] + fr->used[FRAME_META] +
 	              fr->used[FRAME_ZEROING];
 
-	if (fr->nfree != nfree || census[FRAME_FREE] != nfree)
+	if (fr->nfree != nfree || (census && census[FRAME_FREE] != nfree))
 		return fail(r, "free frames: counter %zu, free lists %zu, records %zu",
-		            fr->nfree, nfree, census[FRAME_FREE]);
+		            fr->nfree, nfree, census ? census[FRAME_FREE] : nfree);
 	if (fr->nzeroed != nzeroed)
 		return fail(r, "zeroed free frames: counter %zu, free lists %zu", fr->nzeroed, nzeroed);
-	for (unsigned k = FRAME_TABLE; k < FRAME_KINDS; k++) {
+	for (unsigned k = FRAME_TABLE; census && k < FRAME_KINDS; k++) {
 		size_t expect = fr->used[k] + (k == FRAME_META ? fr->meta_frames : 0);
 
 		if (census[k] != expect)
@@ -212,21 +240,19 @@ bool verify_frames(struct frames *fr, char *why, size_t len)
 {
 	struct report r = { why, len, false };
 	size_t nfree = 0, nzeroed = 0, census[FRAME_KINDS] = { 0 };
+	bool ok;
 
 	marks_clear(fr);
-	for (unsigned k = 0; k < FRAME_ORDERS; k++)
-		if (!check_free_list(fr, &r, k, &nfree, &nzeroed))
-			return false;
-	if (!check_zero_list(fr, &r, &nfree, &nzeroed))
-		return false;
-	for (uint32_t i = 0; i < fr->nframes;) {
+	ok = check_free_lists(fr, &r, false, &nfree, &nzeroed);
+	for (uint32_t i = 0; ok && i < fr->nframes;) {
 		uint32_t n = check_record(fr, &r, i, census);
 
-		if (n == 0)
-			return false;
+		ok = n != 0;
 		i += n;
 	}
-	return check_counters(fr, &r, census, nfree, nzeroed);
+	ok = ok && check_counters(fr, &r, census, nfree, nzeroed);
+	marks_clear(fr);
+	return ok;
 }
 
 /* ------------------------------------------------------------ page tables */
@@ -236,6 +262,7 @@ struct walk {
 	struct report *r;
 	const struct pagetable *pt;
 	size_t ntables;
+	size_t claimed[FRAME_KINDS];   /* frames reached, by kind */
 };
 
 static uint64_t *walk_entries(const struct walk *w, uint64_t pa)
@@ -259,6 +286,7 @@ static bool claim(struct walk *w, uint64_t pa, uint8_t kind, unsigned order, uin
 	if (f->flags & FRAME_MARK)
 		return fail(w->r, "%s for va 0x%llx: frame 0x%llx is owned twice", who, (ull)va, (ull)pa);
 	f->flags |= FRAME_MARK;
+	w->claimed[kind] += 1u << order;
 	return true;
 }
 
@@ -407,14 +435,70 @@ bool verify_pagetables(struct frames *fr, struct pagetable *const *pts, size_t n
 {
 	struct report r = { why, len, false };
 	struct walk w = { .fr = fr, .r = &r };
+	bool ok = true;
 
 	marks_clear(fr);
+	for (size_t i = 0; ok && i < n; i++) {
+		w.pt = pts[i];
+		ok = check_pagetable(&w);
+	}
+	ok = ok && check_all_owned(fr, &r);
+	marks_clear(fr);
+	return ok;
+}
+
+static void unmark_frame(struct frames *fr, uint64_t pa)
+{
+	if (pa != 0 && frame_in_range(fr, pa))
+		frame_of(fr, pa)->flags &= (uint8_t)~FRAME_MARK;
+}
+
+/* Clears the marks the walk set, along the same entries.  A table is
+ * entered only while it is marked, and unmarked first: a walk that stopped
+ * at a broken entry, or a cycle, cannot lead this one astray. */
+static void unmark_table(struct walk *w, uint64_t table, int level)
+{
+	const uint64_t *t = walk_entries(w, table);
+	unsigned n = table == w->pt->root ? PTE_ENTRIES / 2 : PTE_ENTRIES;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t e = pte_read(&t[i]), pa = pte_frame(e);
+
+		if (e == 0 || pa == 0 || !frame_in_range(w->fr, pa))
+			continue;
+		if (level == 1 || (level == 2 && (e & PTE_PS))) {
+			unmark_frame(w->fr, pa);
+		} else if ((e & PTE_P) && (frame_of(w->fr, pa)->flags & FRAME_MARK)) {
+			unmark_frame(w->fr, pa);
+			unmark_table(w, pa, level - 1);
+		}
+	}
+}
+
+/* The walk in use (see the top): ownership proved by counting. */
+bool verify_pagetables_in_use(struct frames *fr, struct pagetable *const *pts, size_t n,
+                              char *why, size_t len)
+{
+	struct report r = { why, len, false };
+	struct walk w = { .fr = fr, .r = &r };
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		w.pt = pts[i];
+		ok = check_pagetable(&w);
+	}
+	if (ok && w.claimed[FRAME_TABLE] != fr->used[FRAME_TABLE])
+		ok = fail(&r, "table frames: %zu allocated, %zu reached from a root: the rest are "
+		          "owned by no entry: leaked", fr->used[FRAME_TABLE], w.claimed[FRAME_TABLE]);
+	if (ok && w.claimed[FRAME_DATA] != fr->used[FRAME_DATA])
+		ok = fail(&r, "data frames: %zu allocated, %zu mapped: the rest are owned by no "
+		          "entry: leaked", fr->used[FRAME_DATA], w.claimed[FRAME_DATA]);
 	for (size_t i = 0; i < n; i++) {
 		w.pt = pts[i];
-		if (!check_pagetable(&w))
-			return false;
+		unmark_frame(fr, pts[i]->root);
+		unmark_table(&w, pts[i]->root, 4);
 	}
-	return check_all_owned(fr, &r);
+	return ok;
 }
 
 /* ------------------------------------------------------------ leaves */
@@ -527,18 +611,43 @@ static bool check_charge(struct hm *hm, struct report *r)
 	return true;
 }
 
-bool verify_manager(struct hm *hm, char *why, size_t len)
+static bool verify_hm(struct hm *hm, char *why, size_t len, bool in_use)
 {
 	struct pagetable *pts[] = { &hm->pt };
 	struct report r = { why, len, false };
 	struct in_resv c = { hm, &r };
 
-	if (!verify_all(&hm->frames, pts, 1, why, len) || !resv_verify(&hm->resv, why, len))
+	if (!(in_use ? verify_all_in_use(&hm->frames, pts, 1, why, len)
+	             : verify_all(&hm->frames, pts, 1, why, len)) ||
+	    !resv_verify(&hm->resv, why, len))
 		return false;
 	if (!check_charge(hm, &r))
 		return false;
 	return leaves_each(&hm->pt, hm->pt.root, 4, 0, leaf_in_resv, &c) &&
 	       hmalloc_verify(hm, why, len);
+}
+
+bool verify_manager(struct hm *hm, char *why, size_t len)
+{
+	return verify_hm(hm, why, len, false);
+}
+
+bool verify_manager_in_use(struct hm *hm, char *why, size_t len)
+{
+	return verify_hm(hm, why, len, true);
+}
+
+bool verify_all_in_use(struct frames *fr, struct pagetable *const *pts, size_t n,
+                       char *why, size_t len)
+{
+	struct report r = { why, len, false };
+	size_t nfree = 0, nzeroed = 0;
+
+	if (len > 0)
+		why[0] = '\0';
+	return check_free_lists(fr, &r, true, &nfree, &nzeroed) &&
+	       check_counters(fr, &r, NULL, nfree, nzeroed) &&
+	       verify_pagetables_in_use(fr, pts, n, why, len);
 }
 
 bool verify_all(struct frames *fr, struct pagetable *const *pts, size_t n,

@@ -5,9 +5,10 @@
  * FIRST broken invariant written to why (len bytes, NUL-terminated).
  *
  * They use the FRAME_MARK bit of the frame records as scratch (no
- * allocation), so they must not run concurrently with an operation, nor
- * while a TLB gather holds blocks (those look leaked).  Cost: O(frames +
- * entries of every table).
+ * allocation; clear again when they return), so they must not run
+ * concurrently with an operation, nor while a TLB gather holds blocks
+ * (those look leaked).  Cost: O(frames + entries of every table); the _in_use
+ * forms skip every per-record check and cost O(free blocks + entries).
  */
 #ifndef HOSTMEM_VERIFY_H
 #define HOSTMEM_VERIFY_H
@@ -48,5 +49,13 @@ bool hmalloc_verify(struct hm *hm, char *why, size_t len);
 /* verify_frames, then verify_pagetables (not verify_promises). */
 bool verify_all(struct frames *fr, struct pagetable *const *pts, size_t n,
                 char *why, size_t len);
+
+/* The same ownership without a walk over every record: the free lists by
+ * their heads and the counters; the tables and data frames reached from the
+ * roots, each once, adding up to used[TABLE] and used[DATA] (verify.c, top). */
+bool verify_pagetables_in_use(struct frames *fr, struct pagetable *const *pts, size_t n,
+                              char *why, size_t len);
+bool verify_all_in_use(struct frames *fr, struct pagetable *const *pts, size_t n,
+                       char *why, size_t len);
 
 #endif

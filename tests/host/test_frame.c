@@ -490,6 +490,30 @@ static void test_debug_fill_catches_write_after_free(void **state)
 	fx_free(f);
 }
 
+/* Debug mode fills nothing at boot: free blocks start FRESH (their junk is
+ * nobody's data); a fresh half that merges with a freed one takes the
+ * pattern then, so the merged block can be checked like any other. */
+static void test_debug_blocks_start_fresh_and_take_the_pattern_on_merge(void **state)
+{
+	struct fx *f = fx_new(8 * MiB, one_block, 2, FRAMES_DEBUG);
+	uint32_t head = f->fr.free_head[FRAME_MAX_ORDER];
+	const uint8_t *junk = ram_ptr(f->ram, frame_pa(head));
+	uint64_t pa, *w;
+
+	assert_true(f->fr.rec[head].flags & FRAME_FRESH);
+	assert_int_equal(junk[100], 0xA5);                 /* not filled */
+	pa = frame_alloc(&f->fr, 0, 0);                    /* splits the fresh block */
+	assert_int_equal(frame_free(&f->fr, pa, 0), FRAME_OK);
+	head = f->fr.free_head[FRAME_MAX_ORDER];
+	assert_int_equal(frame_pa(head), pa);              /* merged back whole */
+	assert_true(f->fr.rec[head].flags & FRAME_POISONED);
+	w = ram_ptr(f->ram, pa);
+	for (size_t i = 0; i < 1024 * FRAME_SIZE / 8; i++)
+		assert_true(w[i] == FRAME_POISON);
+	VERIFIED(&f->fr);
+	fx_free(f);
+}
+
 static void test_debug_catches_write_to_freed_zero_block(void **state)
 {
 	struct fx *f = fx_new(8 * MiB, one_block, 2, FRAMES_DEBUG);
@@ -654,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_a_frame_that_would_split_a_block_comes_from_the_zero_list),
 		cmocka_unit_test(test_verify_checks_the_zero_list),
 		cmocka_unit_test(test_debug_fill_catches_write_after_free),
+		cmocka_unit_test(test_debug_blocks_start_fresh_and_take_the_pattern_on_merge),
 		cmocka_unit_test(test_debug_catches_write_to_freed_zero_block),
 		cmocka_unit_test(test_counters_add_up_by_kind),
 		cmocka_unit_test(test_promised_frames_are_kept_from_allocation),

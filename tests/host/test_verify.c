@@ -183,14 +183,14 @@ static void free_buddies_are_merged(void **state)
 
 	list_unlink(fr, k, i);
 	fr->rec[i].order = (uint8_t)(k - 1);
-	fr->rec[i + half].flags |= FRAME_HEAD | (fr->rec[i].flags & (FRAME_ZEROED | FRAME_POISONED));
+	fr->rec[i + half].flags |= FRAME_HEAD | (fr->rec[i].flags & FRAME_CONTENTS);
 	fr->rec[i + half].order = (uint8_t)(k - 1);
 	list_push(fr, k - 1, i);
 	list_push(fr, k - 1, i + half);
 	assert_broken(t, "both free at order");
 }
 
-/* In debug mode every free block is either known zero or poisoned. */
+/* In debug mode every free block is known zero, poisoned, or fresh from boot. */
 static void debug_free_blocks_are_zeroed_or_poisoned(void **state)
 {
 	struct twin *t = *state;
@@ -198,7 +198,7 @@ static void debug_free_blocks_are_zeroed_or_poisoned(void **state)
 
 	touched(t);
 	frames_in(t)->rec[any_free_block(frames_in(t), &k)].flags &=
-		(uint8_t)~(FRAME_ZEROED | FRAME_POISONED);
+		(uint8_t)~FRAME_CONTENTS;
 	assert_broken(t, "neither zeroed nor poisoned");
 }
 
@@ -529,6 +529,80 @@ static void the_descend_hint_names_a_linked_table(void **state)
 	hm->pt.hint_pt = pt_of(t, BASE);
 	hm->pt.hint_region = (BASE >> PT_LARGE_SHIFT) + 1;
 	assert_broken(t, "page-table hint");
+}
+
+/* ------------------------------------------------------------ the walk in use
+ * verify_manager_in_use (inside every call in tests) proves ownership by
+ * counting instead of walking every record: each corruption below is one it
+ * must still see. */
+
+/* verify_manager_in_use fails, and its report contains what. */
+static void broken_in_use(struct twin *t, const char *what)
+{
+	char why[256] = "";
+
+	assert_false(verify_manager_in_use(hm_in(t), why, sizeof why));
+	print_message("# expected: verify in use: %s\n", why);
+	assert_non_null(strstr(why, what));
+}
+
+/* A data frame allocated and mapped by no PTE. */
+static void in_use_a_leaked_data_frame_is_found_by_count(void **state)
+{
+	struct twin *t = *state;
+	uint64_t pa;
+
+	touched(t);
+	pa = frame_alloc(frames_in(t), 0, 0);
+	broken_in_use(t, "data frames: 17 allocated, 16 mapped");
+	frame_free(frames_in(t), pa, 0);
+	assert_true(verify_manager_in_use(hm_in(t), 0, 0));
+}
+
+/* A table frame allocated and linked by no entry. */
+static void in_use_a_leaked_table_is_found_by_count(void **state)
+{
+	struct twin *t = *state;
+	uint64_t pa;
+
+	touched(t);
+	pa = frame_alloc(frames_in(t), 0, FRAME_ALLOC_TABLE | FRAME_ALLOC_ZERO);
+	broken_in_use(t, "reached from a root");
+	frame_free(frames_in(t), pa, 0);
+	assert_true(verify_manager_in_use(hm_in(t), 0, 0));
+}
+
+/* Two PTEs on one frame: the second is met marked. */
+static void in_use_a_frame_mapped_twice_is_owned_twice(void **state)
+{
+	struct twin *t = *state;
+	uint64_t *a, *b, saved;
+
+	touched(t);
+	a = pte_at_va(t, BASE);
+	b = pte_at_va(t, BASE + PG);
+	saved = *b;
+	*b = (*b & ~PTE_FRAME_MASK) | pte_frame(*a);
+	broken_in_use(t, "owned twice");
+	*b = saved;
+	assert_true(verify_manager_in_use(hm_in(t), 0, 0));   /* and left no mark behind */
+}
+
+/* Both walks leave every record unmarked, failed or not. */
+static void verify_leaves_no_mark(void **state)
+{
+	struct twin *t = *state;
+	struct frames *fr = frames_in(t);
+	char why[128];
+
+	touched(t);
+	assert_true(verify_manager_in_use(hm_in(t), why, sizeof why));
+	assert_true(verify_manager(hm_in(t), why, sizeof why));
+	fr->nfree++;
+	assert_false(verify_manager(hm_in(t), why, sizeof why));
+	fr->nfree--;
+	for (uint32_t i = 0; i < fr->nframes; i++)
+		assert_false(fr->rec[i].flags & FRAME_MARK);
 }
 
 /* ntables counts the tables below the root. */
@@ -1097,6 +1171,10 @@ int main(void)
 		T(an_owned_root_is_a_table_frame),
 		T(ntables_counts_the_tables),
 		T(the_descend_hint_names_a_linked_table),
+		T(in_use_a_leaked_data_frame_is_found_by_count),
+		T(in_use_a_leaked_table_is_found_by_count),
+		T(in_use_a_frame_mapped_twice_is_owned_twice),
+		T(verify_leaves_no_mark),
 		T(no_frame_is_leaked),
 
 		T(the_charge_is_the_committed_pages),

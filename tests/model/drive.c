@@ -731,7 +731,8 @@ static bool check_books(struct drive *d)
 static bool verify_now(struct drive *d)
 {
 	char why[256] = "";
-	HRESULT hr = hostmem_verify(d->env.m, why, sizeof why);
+	HRESULT hr = d->verify_in_use ? hostmem_verify_in_use(d->env.m, why, sizeof why)
+	                              : hostmem_verify(d->env.m, why, sizeof why);
 
 	d->verifies++;
 	if (hr == S_OK)

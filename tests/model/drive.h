@@ -81,8 +81,9 @@ struct drive {
 	unsigned pooled;
 	bool from_bytes;
 
-	/* Settings (drive_begin: 1, 256, false, true). */
+	/* Settings (drive_begin: 1, false, 256, false, true). */
 	unsigned verify_every;
+	bool verify_in_use;             /* hostmem_verify_in_use, not the full walk */
 	unsigned walk_every;
 	bool trace;                     /* log every operation and its result */
 	bool may_kill;                  /* process-critical requests, whose failure

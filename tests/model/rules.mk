@@ -30,4 +30,4 @@ $(BUILD)/soak: tests/model/soak.c $(MODEL_SRC) $(BUILD)/host/libhostmem.a
 soak: $(BUILD)/soak $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
 	@$(BUILD)/soak -n $(SOAK_OPS) -s $(SOAK_SEED) -j $(SOAK_JOBS) -r $(SOAK_RAM_MB) $(SOAK_FLAGS)
 	@echo "soak: kernel suite, contention test at $(SOAK_SMP_ROUNDS) rounds per CPU"
-	@TAG=soak TIMEOUT=7200 tests/run-kernel.sh test smp_rounds=$(SOAK_SMP_ROUNDS)
+	@TAG=soak TIMEOUT=7200 tests/run-kernel.sh test smp_rounds=$(SOAK_SMP_ROUNDS) soak_full=1
