@@ -86,6 +86,14 @@ markdown() {
         | (.key | capture("_(?<n>[0-9]+)_cpus").n) as $n
         | "| first touches, 16 MiB per vCPU, disjoint reservations; vCPUs at once: \($n) | \(.value | commas) pages/s, \($r.kernel_smp["smp_touch_x1000_" + $n + "_cpus"] / 1000 | fixed(2)) x one |" ),
       "",
+      "Boot to the first console prompt, wall time from starting QEMU (`-smp 4`; the firmware,",
+      "the loader, the kernel and a record for every frame of RAM):",
+      "",
+      "| RAM | boot to prompt |",
+      "|---|---|",
+      ( ($r.boot_ms // {}) | to_entries | sort_by(.key | tonumber)[]
+        | "| \(.key | tonumber | if . >= 1024 then "\(. / 1024) GiB" else "\(.) MiB" end) | \(.value | commas) ms |" ),
+      "",
       "| target | measured | limit | |",
       "|---|---|---|---|",
       ( $r.targets[] | "| \(.what | ltrimstr("  ")) | \(.value) | \(.limit) | \(if .met then "met" else "**missed**" end) |" )

@@ -175,6 +175,18 @@ function smp_section(    j, n, base, s) {
 		       k["smp_touch_pages_per_s_" n "_cpus"], k["smp_touch_x1000_" n "_cpus"] / 1000
 }
 
+# Boot to the first console prompt (wall time, from starting QEMU).
+function boot_section(    i, n, sizes) {
+	if (!("boot_ms_256" in k))
+		return
+	print ""
+	print "== boot to the first console prompt (wall time, -smp 4)"
+	split("256 4096 16384", sizes, " ")
+	for (i = 1; i in sizes; i++)
+		if (("boot_ms_" sizes[i]) in k)
+			printf "  %6d MiB of RAM %37d ms\n", sizes[i], k["boot_ms_" sizes[i]]
+}
+
 function targets(    rr, rr1m, growth) {
 	print ""
 	print "== targets"
@@ -247,6 +259,10 @@ function write_json(    f, i, j, op, l, sep, n) {
 	sep = ""
 	for (n in k)
 		if (n ~ /^smp_/) { printf "%s\"%s\": %s", sep, n, k[n] > f; sep = ", " }
+	printf "},\n  \"boot_ms\": {" > f
+	sep = ""
+	for (n in k)
+		if (n ~ /^boot_ms_/) { printf "%s\"%s\": %s", sep, substr(n, 9), k[n] > f; sep = ", " }
 	printf "},\n  \"memory\": {" > f
 	sep = ""
 	for (n in mem) { printf "%s\"%s\": %s", sep, n, mem[n] > f; sep = ", " }
@@ -279,6 +295,7 @@ END {
 	kernel_table()
 	memory_table()
 	smp_section()
+	boot_section()
 	targets()
 	write_csv()
 	write_json()

@@ -78,6 +78,25 @@ run_kernel() {
     exit 1
   fi
   grep -a '^bench: smp_' "$BUILD/serial-bench-smp-insn.log" | tr -d '\r' >> "$OUT/kernel.txt"
+  echo "bench: kernel: boot to the first console prompt at 256 MiB, 4 GiB, 16 GiB (wall time)"
+  for ram in 256 4096 16384; do boot_time $ram || exit 1; done
+}
+
+# Wall time from starting QEMU to the console's first "hm> " (firmware,
+# loader, kernel, the frame records of all RAM), then quit.  As a user sees it.
+boot_time() {   # RAM_MB
+  local tag=boot-$1 t0 pid
+  printf 'quit\n' > "$OUT/quit.hm"
+  rm -f "$BUILD/serial-$tag.log"
+  t0=$(date +%s%N)
+  RAM_MB=$1 QUIET=1 TAG=$tag SCRIPT="$OUT/quit.hm" tests/run-kernel.sh run > /dev/null 2>&1 &
+  pid=$!
+  until grep -aqs 'hm> ' "$BUILD/serial-$tag.log"; do
+    kill -0 $pid 2> /dev/null || { echo "bench: FAILED: no prompt at $1 MiB"; return 1; }
+    sleep 0.05
+  done
+  echo "bench: boot_ms_$1 $(( ($(date +%s%N) - t0) / 1000000 )) ms" >> "$OUT/kernel.txt"
+  wait $pid
 }
 
 for p in $parts; do
