@@ -19,21 +19,27 @@
 #include "pte.h"
 #include "tlb.h"
 
-/* Checks the range and returns its first page's protection in *old. */
-static hm_status check(struct hm *hm, uint64_t va, uint64_t end, DWORD prot, DWORD *old)
+/* Checks the range; its reservation in *r, its first page's protection in
+ * *old.  One page is one lookup. */
+static hm_status check(struct hm *hm, uint64_t va, uint64_t end, DWORD prot, struct resv **r,
+                       DWORD *old)
 {
-	struct resv *r = resv_find(&hm->resv, va);
 	size_t committed, promised;
-	uint64_t span;
+	uint64_t span, first;
 
-	if (!r || end > r->end || (r->flags & RESV_F_ACQUIRED))
+	*r = resv_find(&hm->resv, va);
+	if (!*r || end > (*r)->end || ((*r)->flags & RESV_F_ACQUIRED))
 		return HM_NOT_RESERVED;
-	count_pages(hm, va, end, &committed, &promised);
+	first = pte_at(hm, va, &span);
+	if (end - va == PAGE)
+		committed = pte_is_committed(first);
+	else
+		count_pages(hm, va, end, &committed, &promised);
 	if (committed != (end - va) / PAGE)
 		return HM_NOT_COMMITTED;
-	if (!pte_prot_valid(pte_prot_in(prot, r->protect)))
+	if (!pte_prot_valid(pte_prot_in(prot, (*r)->protect)))
 		return HM_INVALID_PAGE_PROTECTION;
-	*old = pte_prot(pte_at(hm, va, &span));
+	*old = pte_prot(first);
 	return HM_OK;
 }
 
@@ -80,10 +86,9 @@ hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DW
 		return HM_INVALID_PARAMETER;
 	va = page_down(addr);
 	end = page_up(addr + size);
-	s = check(hm, va, end, prot, &first);
+	s = check(hm, va, end, prot, &r, &first);
 	if (s != HM_OK)
 		return s;
-	r = resv_find(&hm->resv, va);
 	prot = pte_prot_in(prot, r->protect);
 	if (r->flags & RESV_F_LARGE_PAGES) {
 		s = protect_large(hm, va, end, prot);

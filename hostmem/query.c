@@ -49,16 +49,38 @@ static void query_free(struct hm *hm, uint64_t va, MEMORY_BASIC_INFORMATION *mbi
 	};
 }
 
+/* Where the run of pages from va (below limit) that report (state, prot)
+ * ends.  Inside a page table the PTEs are read in a row; a missing table or
+ * a 2 MiB page is one step. */
+static uint64_t run_end(struct hm *hm, uint64_t va, uint64_t limit, DWORD state, DWORD prot)
+{
+	uint64_t span, stop;
+	DWORD s2;
+	int level;
+
+	while (va < limit) {
+		const uint64_t *pte = pt_walk(&hm->pt, va, &level);
+
+		if (pte && level == 1) {
+			stop = (va | (HM_LARGE_PAGE - 1)) + 1;
+			for (stop = stop < limit ? stop : limit; va < stop; va += PAGE, pte++)
+				if (page_key(pte_read(pte), &s2) != prot || s2 != state)
+					return va;
+			continue;
+		}
+		if (page_key(pte_at(hm, va, &span), &s2) != prot || s2 != state)
+			return va;
+		va += span;
+	}
+	return limit;
+}
+
 static void query_resv(struct hm *hm, struct resv *r, uint64_t va, MEMORY_BASIC_INFORMATION *mbi)
 {
 	uint64_t span, end;
-	DWORD state, prot = page_key(pte_at(hm, va, &span), &state), s2;
+	DWORD state, prot = page_key(pte_at(hm, va, &span), &state);
 
-	for (end = va + span; end < r->end; end += span)
-		if (page_key(pte_at(hm, end, &span), &s2) != prot || s2 != state)
-			break;
-	if (end > r->end)
-		end = r->end;
+	end = run_end(hm, va + span < r->end ? va + span : r->end, r->end, state, prot);
 	*mbi = (MEMORY_BASIC_INFORMATION){
 		.BaseAddress = (void *)va,
 		.AllocationBase = (void *)r->base,
