@@ -396,6 +396,25 @@ void frames_zeroing_collect_all(struct frames *fr)
 	}
 }
 
+size_t frames_take_zeroed(struct frames *fr, size_t n, uint64_t *pa)
+{
+	size_t k;
+
+	if (n > frames_available(fr))
+		n = frames_available(fr);
+	for (k = 0; k < n && fr->zero_head != FRAME_NONE; k++) {
+		uint32_t idx = zero_list_pop(fr);
+
+		if (fr->debug)
+			block_check(fr, idx, 0, 0);
+		fr->rec[idx].kind = FRAME_DATA;
+		fr->rec[idx].flags = FRAME_HEAD;
+		pa[k] = frame_pa(idx);
+	}
+	fr->used[FRAME_DATA] += k;
+	return k;
+}
+
 /* The block for an allocation: the zero list first for a single frame that
  * must be zero, or that the buddy would have to split a block for (a split
  * now and a merge at its free cost more than a frame cleared early); else

@@ -167,6 +167,13 @@ uint64_t frames_zeroing_take(struct frames *fr);
 void frames_zeroing_clear(struct frames *fr, uint64_t pa);
 void frames_zeroing_collect_all(struct frames *fr);
 
+/* Up to n frames from the zero list at once, as data frames (what n
+ * frame_alloc(0, FRAME_ALLOC_ZERO) would give, for a fraction of the cost):
+ * their addresses in pa, the count returned.  For the demand-zero fault,
+ * whose frames are promised: never more than are available, and no failure
+ * is injected. */
+size_t frames_take_zeroed(struct frames *fr, size_t n, uint64_t *pa);
+
 /* Every call makes this check: inline, so an empty stack costs a load. */
 static inline void frames_zeroing_collect(struct frames *fr)
 {

@@ -616,11 +616,18 @@ int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e)
 {
 	uint32_t prot = pte_prot(e);
 	uint64_t table = leaf_table(pt, va), bits = pte_committed_bits(prot) | pte_marks(e);
+	uint64_t ready[16];
 	unsigned i = index_of(va, 1);
+	size_t got = 0, used = 0;
 
 	for (size_t k = 0; k < n; k++) {
-		uint64_t pa = frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO);
+		uint64_t pa;
 
+		if (used == got) {   /* zeroed frames in batches, then the buddy's */
+			got = frames_take_zeroed(pt->fr, n - k < 16 ? n - k : 16, ready);
+			used = 0;
+		}
+		pa = used < got ? ready[used++] : frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO);
 		if (pa == 0)
 			return PT_NO_MEMORY;
 		frame_prepare(pt, pa, FRAME_SIZE, prot);
