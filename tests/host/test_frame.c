@@ -440,6 +440,35 @@ static void test_a_frame_that_would_split_a_block_comes_from_the_zero_list(void 
 	fx_free(f);
 }
 
+/* The fault's batch: what the zero list holds, never past what is
+ * available, each a zeroed data frame. */
+static void test_take_zeroed_gives_listed_frames_within_what_is_available(void **state)
+{
+	struct fx *f = fx_new(16 * MiB, ample, 2, FRAMES_DEBUG);
+	uint64_t pa = frames_zeroing_take(&f->fr), got[32];
+	size_t n;
+
+	frames_zeroing_clear(&f->fr, pa);
+	frames_zeroing_collect(&f->fr);
+	assert_true(frames_promise(&f->fr, frames_available(&f->fr) - 3));
+	assert_int_equal(frames_take_zeroed(&f->fr, 8, got), 3);   /* the rest is promised */
+	frames_unpromise(&f->fr, f->fr.promised);
+	n = frames_take_zeroed(&f->fr, 32, got + 3);
+	assert_int_equal(n, FRAME_ZERO_BATCH - 3);                 /* all the list had */
+	assert_int_equal(f->fr.nzero_list, 0);
+	assert_int_equal(f->fr.used[FRAME_DATA], FRAME_ZERO_BATCH);
+	for (size_t i = 0; i < FRAME_ZERO_BATCH; i++) {
+		assert_true(got[i] >= pa && got[i] < pa + FRAME_ZERO_BATCH * FRAME_SIZE);
+		assert_true(all_zero(f, got[i], FRAME_SIZE));
+		assert_int_equal(frame_of(&f->fr, got[i])->kind, FRAME_DATA);
+	}
+	VERIFIED(&f->fr);
+	for (size_t i = 0; i < FRAME_ZERO_BATCH; i++)
+		assert_int_equal(frame_free(&f->fr, got[i], 0), FRAME_OK);
+	VERIFIED(&f->fr);
+	fx_free(f);
+}
+
 static void test_verify_checks_the_zero_list(void **state)
 {
 	struct fx *f = fx_new(16 * MiB, ample, 2, 0);
@@ -676,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_zero_allocations_take_the_zero_list_first),
 		cmocka_unit_test(test_the_zero_list_serves_what_the_buddy_cannot),
 		cmocka_unit_test(test_a_frame_that_would_split_a_block_comes_from_the_zero_list),
+		cmocka_unit_test(test_take_zeroed_gives_listed_frames_within_what_is_available),
 		cmocka_unit_test(test_verify_checks_the_zero_list),
 		cmocka_unit_test(test_debug_fill_catches_write_after_free),
 		cmocka_unit_test(test_debug_blocks_start_fresh_and_take_the_pattern_on_merge),
