@@ -12,8 +12,11 @@
  *
  * 2. Counts.  Every table page below the root keeps, in its frame record,
  *    the number of its non-zero entries.  All entry writes go through
- *    entry_set(), which alone adjusts the count (callers outside this file
- *    change a leaf with pt_replace, never through a pt_walk pointer), so
+ *    entry_set(), which adjusts the count, except two hot loops that keep it
+ *    themselves: fill (empty to non-zero, counted once per table) and
+ *    pt_fault_in (demand-zero to present: non-zero both).  Callers outside
+ *    this file change a leaf with pt_replace, never through a pt_walk
+ *    pointer, so
  *        INVARIANT: count == non-zero entries, and no table below the root
  *        has count 0 between operations.
  *    The second half is what lets a failed operation undo itself without a
@@ -615,23 +618,26 @@ int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
 int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e)
 {
 	uint32_t prot = pte_prot(e);
-	uint64_t table = leaf_table(pt, va), bits = pte_committed_bits(prot) | pte_marks(e);
-	uint64_t ready[16];
-	unsigned i = index_of(va, 1);
-	size_t got = 0, used = 0;
+	uint64_t bits = pte_committed_bits(prot) | pte_marks(e), ready[16];
+	uint64_t *entry = &table_at(pt, leaf_table(pt, va))[index_of(va, 1)];
+	bool uncached = pte_uncached(prot);
 
-	for (size_t k = 0; k < n; k++) {
-		uint64_t pa;
+	for (size_t k = 0; k < n;) {
+		size_t got = frames_take_zeroed(pt->fr, n - k < 16 ? n - k : 16, ready);
 
-		if (used == got) {   /* zeroed frames in batches, then the buddy's */
-			got = frames_take_zeroed(pt->fr, n - k < 16 ? n - k : 16, ready);
-			used = 0;
+		if (got == 0) {   /* the zero list is empty: the buddy's, cleared here */
+			ready[0] = frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO);
+			if (ready[0] == 0)
+				return PT_NO_MEMORY;
+			got = 1;
 		}
-		pa = used < got ? ready[used++] : frame_alloc(pt->fr, 0, FRAME_ALLOC_ZERO);
-		if (pa == 0)
-			return PT_NO_MEMORY;
-		frame_prepare(pt, pa, FRAME_SIZE, prot);
-		entry_set(pt, table, i + (unsigned)k, bits | pte_frame(pa));
+		/* Demand-zero to present: the count stays, nothing was cached, and
+		 * no CPU writes an entry that is not present (entry_set). */
+		for (size_t j = 0; j < got; j++, k++) {
+			if (uncached)
+				frame_prepare(pt, ready[j], FRAME_SIZE, prot);
+			__atomic_store_n(&entry[k], bits | pte_frame(ready[j]), __ATOMIC_RELEASE);
+		}
 	}
 	return PT_OK;
 }
@@ -664,6 +670,36 @@ int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_ga
 	return PT_OK;
 }
 
+/* pt_write of a non-zero value with every table in place: an empty entry
+ * (most of them, in a commit) takes the value with a release store (no CPU
+ * writes an entry that is not present) and its table's count is added up
+ * once; the others go through leaf_set like any rewrite. */
+static void fill(struct pagetable *pt, uint64_t va, uint64_t end, uint64_t value,
+                 struct tlb_gather *g)
+{
+	while (va < end) {
+		uint64_t table = leaf_table(pt, va), stop = min_u64(end, next_boundary(va, 2));
+		uint64_t *e = &table_at(pt, table)[index_of(va, 1)];
+		unsigned added = 0;
+
+		for (; va < stop; va += FRAME_SIZE, e++) {
+			uint64_t old = pte_read(e), new;
+
+			if (old == 0) {
+				__atomic_store_n(e, value, __ATOMIC_RELEASE);
+				added++;
+				continue;
+			}
+			new = written_value(old, value);
+			if (old != new) {
+				leaf_set(pt, table, index_of(va, 1), old, new, new);
+				entry_release(old, va, g);
+			}
+		}
+		frame_of(pt->fr, table)->count += (uint16_t)added;
+	}
+}
+
 int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
              struct tlb_gather *g)
 {
@@ -681,8 +717,9 @@ int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
 		return PT_LARGE;
 	if (value != 0) {
 		err = tables_prepare(pt, op.start, op.end, 1, g);
-		if (err != PT_OK)
-			return err;
+		if (err == PT_OK)
+			fill(pt, op.start, op.end, value, g);
+		return err;
 	}
 	op.fn = write_fn;
 	range_each(pt, op.start, op.end, &op);
