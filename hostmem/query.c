@@ -49,13 +49,14 @@ static void query_free(struct hm *hm, uint64_t va, MEMORY_BASIC_INFORMATION *mbi
 	};
 }
 
-/* Where the run of pages from va (below limit) that report (state, prot)
- * ends.  Inside a page table the PTEs are read in a row; a missing table or
- * a 2 MiB page is one step. */
-static uint64_t run_end(struct hm *hm, uint64_t va, uint64_t limit, DWORD state, DWORD prot)
+/* The run of pages from va (below limit) that report what the page at va
+ * does, *state and *prot: where it ends.  Inside a page table the PTEs are
+ * read in a row; a missing table or a 2 MiB page is one step. */
+static uint64_t run_end(struct hm *hm, uint64_t va, uint64_t limit, DWORD *state, DWORD *prot)
 {
+	bool first = true;
 	uint64_t span, stop;
-	DWORD s2;
+	DWORD key, s;
 	int level;
 
 	while (va < limit) {
@@ -63,13 +64,22 @@ static uint64_t run_end(struct hm *hm, uint64_t va, uint64_t limit, DWORD state,
 
 		if (pte && level == 1) {
 			stop = (va | (HM_LARGE_PAGE - 1)) + 1;
-			for (stop = stop < limit ? stop : limit; va < stop; va += PAGE, pte++)
-				if (page_key(pte_read(pte), &s2) != prot || s2 != state)
+			for (stop = stop < limit ? stop : limit; va < stop; va += PAGE, pte++) {
+				key = page_key(pte_read(pte), &s);
+				if (!first && (key != *prot || s != *state))
 					return va;
+				*prot = key;
+				*state = s;
+				first = false;
+			}
 			continue;
 		}
-		if (page_key(pte_at(hm, va, &span), &s2) != prot || s2 != state)
+		key = page_key(pte_at(hm, va, &span), &s);
+		if (!first && (key != *prot || s != *state))
 			return va;
+		*prot = key;
+		*state = s;
+		first = false;
 		va += span;
 	}
 	return limit;
@@ -77,10 +87,9 @@ static uint64_t run_end(struct hm *hm, uint64_t va, uint64_t limit, DWORD state,
 
 static void query_resv(struct hm *hm, struct resv *r, uint64_t va, MEMORY_BASIC_INFORMATION *mbi)
 {
-	uint64_t span, end;
-	DWORD state, prot = page_key(pte_at(hm, va, &span), &state);
+	DWORD state, prot;
+	uint64_t end = run_end(hm, va, r->end, &state, &prot);
 
-	end = run_end(hm, va + span < r->end ? va + span : r->end, r->end, state, prot);
 	*mbi = (MEMORY_BASIC_INFORMATION){
 		.BaseAddress = (void *)va,
 		.AllocationBase = (void *)r->base,
