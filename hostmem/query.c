@@ -87,7 +87,7 @@ static uint64_t run_end(struct hm *hm, uint64_t va, uint64_t limit, DWORD *state
 
 static void query_resv(struct hm *hm, struct resv *r, uint64_t va, MEMORY_BASIC_INFORMATION *mbi)
 {
-	DWORD state, prot;
+	DWORD state = MEM_RESERVE, prot = 0;   /* va < r->end: run_end sets both */
 	uint64_t end = run_end(hm, va, r->end, &state, &prot);
 
 	*mbi = (MEMORY_BASIC_INFORMATION){
