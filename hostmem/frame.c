@@ -64,7 +64,11 @@
  *    to give it back would cost what we saved), and the next holder of the
  *    lock collects it, putting each frame on the zero list.  Blocks cleared
  *    but not yet collected stay FRAME_ZEROING: every call collects before it
- *    looks, so none observes them.  The zero list holds order-0 free frames known zero (FRAME_ZERO_LIST, no head, so
+ *    looks, so none observes them.  There is a zero list per CPU (the
+ *    platform's cpu(), modulo FRAME_CPUS): a batch joins the list of the CPU
+ *    that took it, and a CPU takes from its own list first, so the frames it
+ *    maps are the ones in its own cache (shared lists had each first write
+ *    fetch the line from the CPU that cleared it).  A zero list holds order-0 free frames known zero (FRAME_ZERO_LIST, no head, so
  *    the buddy never merges them; counted in nfree and nzeroed, so promises
  *    and availability see them as the free frames they are).  An order-0
  *    allocation that wants zero takes from it first; any allocation the
@@ -305,26 +309,34 @@ static bool alloc_allowed(struct frames *fr, unsigned order)
 
 /* ------------------------------------------------------------ zero list */
 
-static void zero_list_push(struct frames *fr, uint32_t idx)
+/* The calling CPU, as the platform numbers it, folded onto the lists. */
+static unsigned this_cpu(const struct frames *fr)
+{
+	return fr->plat->cpu ? fr->plat->cpu(fr->plat->ctx) % FRAME_CPUS : 0;
+}
+
+static void zero_list_push(struct frames *fr, unsigned cpu, uint32_t idx)
 {
 	struct frame *f = &fr->rec[idx];
 
-	*f = (struct frame){ .next = fr->zero_head, .prev = FRAME_NONE, .kind = FRAME_FREE,
+	*f = (struct frame){ .next = fr->zero_head[cpu], .prev = FRAME_NONE, .kind = FRAME_FREE,
 	                     .flags = FRAME_ZERO_LIST | FRAME_ZEROED };
-	fr->zero_head = idx;
+	fr->zero_head[cpu] = idx;
+	fr->nzero[cpu]++;
 	fr->nzero_list++;
 	fr->nfree++;
 	fr->nzeroed++;
 }
 
-/* Unlinks the first frame of the zero list (there must be one); the
- * record is left as an interior free frame, like list_remove's. */
-static uint32_t zero_list_pop(struct frames *fr)
+/* Unlinks the first frame of a zero list (there must be one); the record
+ * is left as an interior free frame, like list_remove's. */
+static uint32_t zero_list_pop(struct frames *fr, unsigned cpu)
 {
-	uint32_t idx = fr->zero_head;
+	uint32_t idx = fr->zero_head[cpu];
 	struct frame *f = &fr->rec[idx];
 
-	fr->zero_head = f->next;
+	fr->zero_head[cpu] = f->next;
+	fr->nzero[cpu]--;
 	fr->nzero_list--;
 	fr->nfree--;
 	fr->nzeroed--;
@@ -333,27 +345,45 @@ static uint32_t zero_list_pop(struct frames *fr)
 	return idx;
 }
 
-/* Every frame of the zero list back into the buddy, where it may merge. */
-static void zero_list_drain(struct frames *fr)
+/* A zero list with a frame on it: this CPU's first, else any; or -1. */
+static int zero_list_any(const struct frames *fr, unsigned cpu)
 {
-	while (fr->zero_head != FRAME_NONE)
-		block_insert(fr, zero_list_pop(fr), 0, FRAME_ZEROED);
+	if (fr->nzero_list == 0)
+		return -1;
+	if (fr->zero_head[cpu] != FRAME_NONE)
+		return (int)cpu;
+	for (unsigned c = 0; c < FRAME_CPUS; c++)
+		if (fr->zero_head[c] != FRAME_NONE)
+			return (int)c;
+	return -1;
 }
 
-/* Lock held: a cleared block's frames join the zero list. */
+/* Every frame of the zero lists back into the buddy, where it may merge. */
+static void zero_list_drain(struct frames *fr)
+{
+	for (unsigned c = 0; c < FRAME_CPUS; c++)
+		while (fr->zero_head[c] != FRAME_NONE)
+			block_insert(fr, zero_list_pop(fr, c), 0, FRAME_ZEROED);
+}
+
+/* Lock held: a cleared block's frames join the zero list of the CPU that
+ * took it (noted in its head's count). */
 static void zeroing_done(struct frames *fr, uint32_t idx)
 {
+	unsigned cpu = fr->rec[idx].count;
+
 	fr->used[FRAME_ZEROING] -= FRAME_ZERO_BATCH;
 	for (uint32_t i = idx + FRAME_ZERO_BATCH; i-- > idx;)
-		zero_list_push(fr, i);
+		zero_list_push(fr, cpu, i);
 }
 
 uint64_t frames_zeroing_take(struct frames *fr)
 {
+	unsigned cpu = this_cpu(fr);
 	uint8_t state = 0;
 	uint32_t idx;
 
-	if (fr->nzero_list >= FRAME_ZERO_LOW ||
+	if (fr->nzero[cpu] >= FRAME_ZERO_LOW ||
 	    frames_available(fr) < FRAME_ZERO_SPARE + FRAME_ZERO_BATCH)
 		return 0;
 	idx = take_block(fr, FRAME_ZERO_ORDER, &state);
@@ -362,6 +392,7 @@ uint64_t frames_zeroing_take(struct frames *fr)
 	if (fr->debug && !(state & FRAME_FRESH))
 		block_check(fr, idx, FRAME_ZERO_ORDER, (state & FRAME_ZEROED) ? 0 : FRAME_POISON);
 	block_stamp(fr, idx, FRAME_ZERO_ORDER, FRAME_ZEROING);
+	fr->rec[idx].count = (uint16_t)cpu;
 	fr->used[FRAME_ZEROING] += FRAME_ZERO_BATCH;
 	if (!(state & FRAME_ZEROED))
 		return frame_pa(idx);
@@ -398,12 +429,14 @@ void frames_zeroing_collect_all(struct frames *fr)
 
 size_t frames_take_zeroed(struct frames *fr, size_t n, uint64_t *pa)
 {
+	unsigned cpu = this_cpu(fr);
 	size_t k;
+	int c;
 
 	if (n > frames_available(fr))
 		n = frames_available(fr);
-	for (k = 0; k < n && fr->zero_head != FRAME_NONE; k++) {
-		uint32_t idx = zero_list_pop(fr);
+	for (k = 0; k < n && (c = zero_list_any(fr, cpu)) >= 0; k++) {
+		uint32_t idx = zero_list_pop(fr, (unsigned)c);
 
 		if (fr->debug)
 			block_check(fr, idx, 0, 0);
@@ -423,18 +456,18 @@ size_t frames_take_zeroed(struct frames *fr, size_t n, uint64_t *pa)
 static inline __attribute__((always_inline)) uint32_t
 alloc_block(struct frames *fr, unsigned order, unsigned flags, uint8_t *state)
 {
+	int c = order == 0 ? zero_list_any(fr, this_cpu(fr)) : -1;
 	uint32_t idx;
 
 	*state = FRAME_ZEROED;
-	if (order == 0 && fr->zero_head != FRAME_NONE &&
-	    ((flags & FRAME_ALLOC_ZERO) || fr->free_head[0] == FRAME_NONE))
-		return zero_list_pop(fr);
+	if (c >= 0 && ((flags & FRAME_ALLOC_ZERO) || fr->free_head[0] == FRAME_NONE))
+		return zero_list_pop(fr, (unsigned)c);
 	idx = take_block(fr, order, state);
-	if (idx != FRAME_NONE || fr->zero_head == FRAME_NONE)
+	if (idx != FRAME_NONE || fr->nzero_list == 0)
 		return idx;
-	if (order == 0) {
+	if (c >= 0) {
 		*state = FRAME_ZEROED;
-		return zero_list_pop(fr);
+		return zero_list_pop(fr, (unsigned)c);
 	}
 	zero_list_drain(fr);
 	return take_block(fr, order, state);
@@ -678,7 +711,8 @@ int frames_init(struct frames *fr, const struct hm_platform *plat,
 	*fr = (struct frames){ .plat = plat, .debug = (flags & FRAMES_DEBUG) != 0 };
 	for (unsigned k = 0; k < FRAME_ORDERS; k++)
 		fr->free_head[k] = FRAME_NONE;
-	fr->zero_head = FRAME_NONE;
+	for (unsigned c = 0; c < FRAME_CPUS; c++)
+		fr->zero_head[c] = FRAME_NONE;
 	fr->cleared = FRAME_NONE;
 	fr->nframes = (uint32_t)(ranges[n - 1].end >> FRAME_SHIFT);
 	bytes = (uint64_t)fr->nframes * sizeof(struct frame);

@@ -20,6 +20,7 @@
 #define FRAME_MAX_ORDER  10               /* largest block: 2^10 frames, 4 MiB */
 #define FRAME_ORDERS     (FRAME_MAX_ORDER + 1)
 #define FRAME_NONE       0xFFFFFFFFu      /* "no frame" in an index link */
+#define FRAME_CPUS       16               /* zero lists: one a CPU (theory 8) */
 
 /* What a frame is used for.  A block's frames all carry the block's kind. */
 enum frame_kind {
@@ -99,8 +100,9 @@ struct frames {
 	size_t nzeroed;               /* in free blocks flagged FRAME_ZEROED */
 	size_t used[FRAME_KINDS];     /* allocated, by kind (TABLE, DATA, META) */
 	size_t promised;              /* free frames set aside: <= nfree */
-	uint32_t zero_head;           /* the zero list (theory 8), linked by next */
-	size_t nzero_list;            /* frames on it; also counted in nfree, nzeroed */
+	uint32_t zero_head[FRAME_CPUS]; /* the zero lists, one a CPU (theory 8), by next */
+	size_t nzero[FRAME_CPUS];     /* frames on each */
+	size_t nzero_list;            /* on all of them; also counted in nfree, nzeroed */
 	uint32_t cleared;             /* cleared blocks to collect, linked by their
 	                                 heads' next; atomic: pushed without the lock */
 

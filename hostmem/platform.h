@@ -33,6 +33,10 @@
  *   barrier_all
  *              return after every CPU has executed a full memory barrier
  *              (hostmem_flush_process_write_buffers).  Not under the lock.
+ *   cpu        the calling CPU's index (any number; hostmem reduces it
+ *              modulo FRAME_CPUS): frames a CPU cleared ahead are mapped by
+ *              that CPU first, from its cache (frame.c, theory 8).  May be
+ *              NULL: every CPU is then 0.
  *   log        one line of diagnostics, no trailing newline.
  *   panic      a broken invariant; does not return.  Never used for caller
  *              input: bad input is an HRESULT.
@@ -55,6 +59,7 @@ struct hm_platform {
 	void (*cache_flush)(void *ctx, uint64_t pa, size_t n);
 	void (*barrier_all)(void *ctx);
 	void (*relax)(void *ctx);
+	unsigned (*cpu)(void *ctx);
 	void (*log)(void *ctx, const char *line);
 	void (*panic)(void *ctx, const char *why) __attribute__((noreturn));
 	void *ctx;

@@ -128,32 +128,40 @@ static bool check_free_list(struct frames *fr, struct report *r, unsigned k, boo
 	return true;
 }
 
-/* The zero list (frame.c, theory 8): order-0 free frames, flagged, no head,
- * in no buddy block, as many as the counter says. */
+/* The zero lists (frame.c, theory 8): order-0 free frames, flagged, no
+ * head, in no buddy block and on one list, as many as the counters say. */
 static bool check_zero_list(struct frames *fr, struct report *r, bool in_use,
                             size_t *nfree, size_t *nzeroed)
 {
-	size_t n = 0;
+	size_t total = 0;
 
-	for (uint32_t i = fr->zero_head; i != FRAME_NONE; i = fr->rec[i].next) {
-		const struct frame *f = &fr->rec[i];
+	for (unsigned c = 0; c < FRAME_CPUS; c++) {
+		size_t n = 0;
 
-		if (i >= fr->nframes || ++n > fr->nframes)
-			return fail(r, "zero list: link %u out of range or cycle", i);
-		if (f->kind != FRAME_FREE || (f->flags & FRAME_HEAD) ||
-		    (f->flags & (FRAME_ZERO_LIST | FRAME_ZEROED)) != (FRAME_ZERO_LIST | FRAME_ZEROED))
-			return fail(r, "zero list: frame 0x%llx is %s, flags 0x%x", (ull)frame_pa(i),
-			            kind_name[f->kind], f->flags);
-		if (in_use)
-			continue;
-		if (f->flags & FRAME_MARK)
-			return fail(r, "frame 0x%llx on the zero list and in a free block", (ull)frame_pa(i));
-		fr->rec[i].flags |= FRAME_MARK;
+		for (uint32_t i = fr->zero_head[c]; i != FRAME_NONE; i = fr->rec[i].next) {
+			const struct frame *f = &fr->rec[i];
+
+			if (i >= fr->nframes || ++n > fr->nframes)
+				return fail(r, "zero list %u: link %u out of range or cycle", c, i);
+			if (f->kind != FRAME_FREE || (f->flags & FRAME_HEAD) ||
+			    (f->flags & (FRAME_ZERO_LIST | FRAME_ZEROED)) != (FRAME_ZERO_LIST | FRAME_ZEROED))
+				return fail(r, "zero list %u: frame 0x%llx is %s, flags 0x%x", c,
+				            (ull)frame_pa(i), kind_name[f->kind], f->flags);
+			if (in_use)
+				continue;
+			if (f->flags & FRAME_MARK)
+				return fail(r, "frame 0x%llx on a zero list and in a free block or another list",
+				            (ull)frame_pa(i));
+			fr->rec[i].flags |= FRAME_MARK;
+		}
+		if (n != fr->nzero[c])
+			return fail(r, "zero list %u: counter %zu, list %zu", c, fr->nzero[c], n);
+		total += n;
 	}
-	if (n != fr->nzero_list)
-		return fail(r, "zero list: counter %zu, list %zu", fr->nzero_list, n);
-	*nfree += n;
-	*nzeroed += n;
+	if (total != fr->nzero_list)
+		return fail(r, "zero lists: counter %zu, lists %zu", fr->nzero_list, total);
+	*nfree += total;
+	*nzeroed += total;
 	return true;
 }
 

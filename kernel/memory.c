@@ -121,12 +121,13 @@ __attribute__((noreturn)) static void k_panic(void *ctx, const char *why)
 
 static void k_barrier_all(void *ctx) { smp_barrier_all(); }
 static void k_relax(void *ctx) { cpu_relax(); }
+static unsigned k_cpu(void *ctx) { return smp_cpu_id(); }
 
 static const struct hm_platform platform = {
 	.phys_base = (uint8_t *)DIRECT_MAP_BASE,
 	.tlb_shootdown = k_shootdown, .tlb_flush_page = k_flush_page,
 	.lock = k_lock, .unlock = k_unlock, .copy_in = k_copy, .copy_out = k_copy,
-	.cache_flush = k_cache_flush, .barrier_all = k_barrier_all, .relax = k_relax,
+	.cache_flush = k_cache_flush, .barrier_all = k_barrier_all, .relax = k_relax, .cpu = k_cpu,
 	.log = k_log, .panic = k_panic,
 };
 

@@ -113,6 +113,16 @@ static struct sim_cpu *this_cpu(hm_sim *sim)
 	return c;
 }
 
+/* The calling thread's CPU number: its zero list (frame.c, theory 8). */
+static unsigned sim_cpu_index(void *ctx)
+{
+	hm_sim *sim = ctx;
+
+	if (!sim->mgr)   /* hostmem_init: no thread is a CPU yet */
+		return 0;
+	return (unsigned)(this_cpu(sim) - sim->cpu);
+}
+
 /* A stale entry of this thread's own (a spurious fault); hostmem's lock held. */
 static void sim_flush_page(void *ctx, uint64_t va)
 {
@@ -268,7 +278,7 @@ static HRESULT sim_start(hm_sim *sim, unsigned flags)
 		.phys_base = sim->ram, .tlb_shootdown = sim_shootdown,
 		.tlb_flush_page = sim_flush_page, .lock = sim_lock, .unlock = sim_unlock,
 		.copy_in = sim_copy, .copy_out = sim_copy, .cache_flush = sim_cache_flush,
-		.barrier_all = sim_barrier_all, .relax = sim_relax,
+		.barrier_all = sim_barrier_all, .relax = sim_relax, .cpu = sim_cpu_index,
 		.log = sim_log, .panic = sim_panic, .ctx = sim,
 	};
 	hr = hostmem_init(sim->storage, &sim->plat, &ram, 1, 0,

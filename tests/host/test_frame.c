@@ -347,10 +347,10 @@ static void test_zeroing_ahead_stops_when_listed_enough_or_spare_is_short(void *
 	}
 	assert_int_equal(f->fr.nzero_list, FRAME_ZERO_LOW);
 	/* Promises leave too few spare frames: nothing is lent. */
-	f->fr.nzero_list = 0;
+	f->fr.nzero[0] = 0;
 	assert_true(frames_promise(&f->fr, frames_available(&f->fr) - FRAME_ZERO_SPARE));
 	assert_int_equal(frames_zeroing_take(&f->fr), 0);
-	f->fr.nzero_list = FRAME_ZERO_LOW;
+	f->fr.nzero[0] = FRAME_ZERO_LOW;
 	VERIFIED(&f->fr);
 	fx_free(f);
 	fx_free(small);
@@ -469,6 +469,37 @@ static void test_take_zeroed_gives_listed_frames_within_what_is_available(void *
 	fx_free(f);
 }
 
+/* Each CPU's cleared frames go to its own zero list, and a CPU takes its
+ * own first: it maps what is in its cache.  Another CPU's list is used only
+ * when its own is empty. */
+static void test_a_cpu_takes_the_frames_it_cleared_first(void **state)
+{
+	struct fx *f = fx_new(16 * MiB, ample, 2, 0);
+	uint64_t a, b, got;
+
+	f->ram->cpu = 1;
+	a = frames_zeroing_take(&f->fr);
+	f->ram->cpu = 2;
+	b = frames_zeroing_take(&f->fr);
+	frames_zeroing_clear(&f->fr, a);   /* cleared, then collected by anyone */
+	frames_zeroing_clear(&f->fr, b);
+	f->ram->cpu = 0;
+	frames_zeroing_collect(&f->fr);
+	assert_int_equal(f->fr.nzero[1], FRAME_ZERO_BATCH);
+	assert_int_equal(f->fr.nzero[2], FRAME_ZERO_BATCH);
+	f->ram->cpu = 2;
+	assert_int_equal(frames_take_zeroed(&f->fr, 1, &got), 1);
+	assert_true(got >= b && got < b + FRAME_ZERO_BATCH * FRAME_SIZE);
+	f->ram->cpu = 1 + FRAME_CPUS;                   /* numbers fold onto the lists */
+	got = frame_alloc(&f->fr, 0, FRAME_ALLOC_ZERO);
+	assert_true(got >= a && got < a + FRAME_ZERO_BATCH * FRAME_SIZE);
+	f->ram->cpu = 3;                                /* its own is empty: another's */
+	assert_int_equal(frames_take_zeroed(&f->fr, 1, &got), 1);
+	assert_int_equal(f->fr.nzero[1] + f->fr.nzero[2], 2 * FRAME_ZERO_BATCH - 3);
+	VERIFIED(&f->fr);
+	fx_free(f);
+}
+
 static void test_verify_checks_the_zero_list(void **state)
 {
 	struct fx *f = fx_new(16 * MiB, ample, 2, 0);
@@ -478,13 +509,17 @@ static void test_verify_checks_the_zero_list(void **state)
 	frames_zeroing_clear(&f->fr, pa);
 	frames_zeroing_collect(&f->fr);
 	VERIFIED(&f->fr);
+	f->fr.nzero[0]--;
+	assert_false(verify_frames(&f->fr, why, sizeof why));
+	assert_non_null(strstr(why, "zero list 0: counter"));
+	f->fr.nzero[0]++;
 	f->fr.nzero_list--;
 	assert_false(verify_frames(&f->fr, why, sizeof why));
-	assert_non_null(strstr(why, "zero list: counter"));
+	assert_non_null(strstr(why, "zero lists: counter"));
 	f->fr.nzero_list++;
 	frame_of(&f->fr, pa)->flags &= (uint8_t)~FRAME_ZEROED;
 	assert_false(verify_frames(&f->fr, why, sizeof why));
-	assert_non_null(strstr(why, "zero list: frame"));
+	assert_non_null(strstr(why, "zero list 0: frame"));
 	frame_of(&f->fr, pa)->flags |= FRAME_ZEROED;
 	f->fr.used[FRAME_ZEROING] += FRAME_ZERO_BATCH;   /* a lent block nobody holds */
 	assert_false(verify_frames(&f->fr, why, sizeof why));
@@ -706,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_the_zero_list_serves_what_the_buddy_cannot),
 		cmocka_unit_test(test_a_frame_that_would_split_a_block_comes_from_the_zero_list),
 		cmocka_unit_test(test_take_zeroed_gives_listed_frames_within_what_is_available),
+		cmocka_unit_test(test_a_cpu_takes_the_frames_it_cleared_first),
 		cmocka_unit_test(test_verify_checks_the_zero_list),
 		cmocka_unit_test(test_debug_fill_catches_write_after_free),
 		cmocka_unit_test(test_debug_blocks_start_fresh_and_take_the_pattern_on_merge),

@@ -68,6 +68,12 @@ static void ram_relax(void *ctx)
 	__builtin_ia32_pause();
 }
 
+/* The CPU a test says it runs on (ram->cpu). */
+static unsigned ram_cpu(void *ctx)
+{
+	return ((struct ram *)ctx)->cpu;
+}
+
 static void ram_barrier_all(void *ctx)
 {
 	static int fence;
@@ -120,6 +126,7 @@ struct ram *ram_new(size_t bytes)
 		.cache_flush = ram_cache_flush,
 		.barrier_all = ram_barrier_all,
 		.relax = ram_relax,
+		.cpu = ram_cpu,
 		.log = ram_log,
 		.panic = ram_panic,
 		.ctx = r,

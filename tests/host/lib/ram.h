@@ -33,6 +33,7 @@ struct ram {
 	char last_panic[256];
 	jmp_buf *panic_jmp;           /* set by a test that expects a panic */
 	bool echo_log;                /* print log lines (RAM_ECHO_LOG=1 sets it) */
+	unsigned cpu;                 /* what the platform's cpu() answers (0) */
 
 	/* Called after the MMU is invalidated; all = tlb_flush_all. */
 	void (*on_flush)(struct ram *r, uint64_t va, bool all);
