@@ -429,20 +429,23 @@ void frames_zeroing_collect_all(struct frames *fr)
 
 size_t frames_take_zeroed(struct frames *fr, size_t n, uint64_t *pa)
 {
-	unsigned cpu = this_cpu(fr);
-	size_t k;
+	size_t k = 0;
 	int c;
 
 	if (n > frames_available(fr))
 		n = frames_available(fr);
-	for (k = 0; k < n && (c = zero_list_any(fr, cpu)) >= 0; k++) {
-		uint32_t idx = zero_list_pop(fr, (unsigned)c);
+	if (n == 0 || fr->nzero_list == 0)
+		return 0;
+	for (unsigned cpu = this_cpu(fr); k < n && (c = zero_list_any(fr, cpu)) >= 0;) {
+		for (; k < n && fr->zero_head[c] != FRAME_NONE; k++) {
+			uint32_t idx = zero_list_pop(fr, (unsigned)c);
 
-		if (fr->debug)
-			block_check(fr, idx, 0, 0);
-		fr->rec[idx].kind = FRAME_DATA;
-		fr->rec[idx].flags = FRAME_HEAD;
-		pa[k] = frame_pa(idx);
+			if (fr->debug)
+				block_check(fr, idx, 0, 0);
+			fr->rec[idx].kind = FRAME_DATA;
+			fr->rec[idx].flags = FRAME_HEAD;
+			pa[k] = frame_pa(idx);
+		}
 	}
 	fr->used[FRAME_DATA] += k;
 	return k;
@@ -456,7 +459,7 @@ size_t frames_take_zeroed(struct frames *fr, size_t n, uint64_t *pa)
 static inline __attribute__((always_inline)) uint32_t
 alloc_block(struct frames *fr, unsigned order, unsigned flags, uint8_t *state)
 {
-	int c = order == 0 ? zero_list_any(fr, this_cpu(fr)) : -1;
+	int c = order == 0 && fr->nzero_list ? zero_list_any(fr, this_cpu(fr)) : -1;
 	uint32_t idx;
 
 	*state = FRAME_ZEROED;
