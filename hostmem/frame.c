@@ -68,13 +68,16 @@
  *    platform's cpu(), modulo FRAME_CPUS): a batch joins the list of the CPU
  *    that took it, and a CPU takes from its own list first, so the frames it
  *    maps are the ones in its own cache (shared lists had each first write
- *    fetch the line from the CPU that cleared it).  A zero list holds order-0 free frames known zero (FRAME_ZERO_LIST, no head, so
- *    the buddy never merges them; counted in nfree and nzeroed, so promises
- *    and availability see them as the free frames they are).  An order-0
- *    allocation that wants zero takes from it first; any allocation the
- *    buddy cannot serve takes from it or drains it back into the buddy.
- *    A block already known zero goes to the list at once: a frame known zero
- *    is never cleared twice.
+ *    fetch the line from the CPU that cleared it).  A zero list holds
+ *    order-0 free frames known zero (FRAME_ZERO_LIST, no head, so the buddy
+ *    never merges them; counted in nfree and nzeroed, so promises and
+ *    availability see them as the free frames they are).  An order-0
+ *    allocation takes from the zero lists first when it wants zero, or when
+ *    the buddy would have to split a block for it; the demand-zero fault
+ *    takes its cluster's frames in one step (frames_take_zeroed); a larger
+ *    allocation the buddy cannot serve drains the lists back into it.  A
+ *    block already known zero goes to a list at once: a frame known zero is
+ *    never cleared twice.
  *
  * Costs: frames_init O(frames); frame_alloc O(orders) + O(2^order) to stamp
  * the records (+ clearing if needed); frame_free O(orders) + O(2^order).
