@@ -300,13 +300,18 @@ HRESULT hm_sim_create_ex(size_t ram_bytes, unsigned flags, hm_sim **out)
 		return E_INVALIDARG;
 	static uint64_t ids;
 
-	sim = calloc(1, sizeof(*sim));
+	/* Aligned as its type says (its locks and CPUs each own a cache line):
+	 * calloc promises only 16 bytes, and a CPU's counters then shared a line
+	 * with the next CPU's lock. */
+	sim = aligned_alloc(_Alignof(hm_sim), (sizeof(*sim) + _Alignof(hm_sim) - 1) &
+	                                      ~(_Alignof(hm_sim) - 1));
 	if (!sim)
 		return E_OUTOFMEMORY;
+	memset(sim, 0, sizeof(*sim));
 	sim->id = __atomic_add_fetch(&ids, 1, __ATOMIC_RELAXED);
 	sim->ram_bytes = ram_bytes;
 	sim->ram = aligned_alloc(SIM_PAGE, ram_bytes);
-	sim->storage = aligned_alloc(16, hostmem_storage_size());
+	sim->storage = aligned_alloc(64, (hostmem_storage_size() + 63) & ~(size_t)63);
 	sim->cache = calloc(ram_bytes / SIM_PAGE, 1);
 	pthread_mutex_init(&sim->cpus_lock, NULL);
 	hr = sim->ram && sim->storage && sim->cache ? sim_start(sim, flags) : E_OUTOFMEMORY;
