@@ -45,7 +45,8 @@
  *    the stale translation and the test sees it.  Non-present entries are
  *    never cached, as on the CPU.  Paging-structure caches are not modelled.
  *
- * Cost: a hit is O(1); a miss reads four entries; flush_page scans 64 slots.
+ * Cost: a hit is O(1); a miss reads four entries; flush_page checks va's
+ * slot and the slots holding 2 MiB or 1 GiB entries.
  */
 #include "hostmem/sim/mmu.h"
 
@@ -61,6 +62,8 @@
 
 #define LOWER_LIMIT  (1ull << 47)
 #define MMU_MISS     0x20000u   /* internal: the TLB entry went, walk again */
+
+_Static_assert(MMU_TLB_SIZE <= 64, "large_slots has a bit per TLB slot");
 
 static uint64_t bits(unsigned lo, unsigned hi)   /* bits lo..hi inclusive */
 {
@@ -94,15 +97,29 @@ void mmu_flush_all(struct mmu *m)
 {
 	for (unsigned i = 0; i < MMU_TLB_SIZE; i++)
 		m->tlb[i].valid = false;
+	m->large_slots = 0;
 }
 
+static void flush_slot(struct mmu_tlb_entry *t, uint64_t va)
+{
+	if (t->valid && t->page == (va & page_mask(t->shift)))
+		t->valid = false;
+}
+
+/* A 4 KiB entry for va can only be in va's own slot; a larger page's entry
+ * is in the slot of whichever address of it was translated, so those slots
+ * are marked and checked too (a mark left by an entry since replaced is
+ * dropped here). */
 void mmu_flush_page(struct mmu *m, uint64_t va)
 {
-	for (unsigned i = 0; i < MMU_TLB_SIZE; i++) {
+	flush_slot(&m->tlb[(va >> 12) % MMU_TLB_SIZE], va);
+	for (uint64_t left = m->large_slots; left; left &= left - 1) {
+		unsigned i = (unsigned)__builtin_ctzll(left);
 		struct mmu_tlb_entry *t = &m->tlb[i];
 
-		if (t->valid && t->page == (va & page_mask(t->shift)))
-			t->valid = false;
+		flush_slot(t, va);
+		if (!t->valid || t->shift == 12)
+			m->large_slots &= ~(1ull << i);
 	}
 }
 
@@ -275,8 +292,11 @@ uint32_t mmu_access(struct mmu *m, uint64_t va, enum mmu_kind kind, uint64_t *pa
 			return fault(m, va, f);
 	} while (!set_accessed(m, &p, kind == MMU_WRITE));
 	t.dirty |= kind == MMU_WRITE;
-	if (!m->keep || !slot->valid)
+	if (!m->keep || !slot->valid) {
 		*slot = t;
+		if (t.shift != 12)
+			m->large_slots |= 1ull << (slot - m->tlb);
+	}
 	*pa = t.pa + (va & ~page_mask(t.shift));
 	m->last_cached = t.cached;
 	return 0;

@@ -56,6 +56,7 @@ struct mmu {
 	bool keep;                       /* entries leave only by invalidation */
 	bool last_cached;                /* memory type of the last good access */
 	struct mmu_tlb_entry tlb[MMU_TLB_SIZE];
+	uint64_t large_slots;            /* slots that may hold a 2 MiB / 1 GiB entry */
 	uint64_t hits, misses, walks;
 };
 
