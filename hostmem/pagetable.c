@@ -703,7 +703,7 @@ static void fill(struct pagetable *pt, uint64_t va, uint64_t end, uint64_t value
 int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
              struct tlb_gather *g)
 {
-	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .value = value, .g = g };
+	struct range_op op;
 	int err = range_check(va, npages);
 
 	if (err != PT_OK)
@@ -712,6 +712,7 @@ int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
 		return PT_BAD_VALUE;
 	if (npages == 1 && write_one(pt, va, value, value, g))
 		return PT_OK;
+	op = (struct range_op){ .start = va, .end = va + npages * FRAME_SIZE, .value = value, .g = g };
 	scan(pt, &op);
 	if (op.large)
 		return PT_LARGE;
@@ -748,16 +749,21 @@ static int unmap_range(struct pagetable *pt, struct range_op *op)
 static int unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
                  size_t *cleared, bool traced)
 {
-	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .g = g,
-	                       .traced = traced };
+	struct range_op op;
 	int err = range_check(va, npages);
 
 	if (cleared)
 		*cleared = 0;
 	if (err != PT_OK)
 		return err;
-	if (npages != 1 || !unmap_one(pt, va, &op))
+	/* The range operation's tallies are cleared only when a walk needs them. */
+	op.g = g;
+	op.traced = traced;
+	if (npages != 1 || !unmap_one(pt, va, &op)) {
+		op = (struct range_op){ .start = va, .end = va + npages * FRAME_SIZE, .g = g,
+		                        .traced = traced };
 		err = unmap_range(pt, &op);
+	}
 	if (cleared && err == PT_OK)
 		*cleared = op.cleared;
 	return err;
@@ -795,13 +801,14 @@ int pt_replace(struct pagetable *pt, uint64_t va, uint64_t decided, uint64_t val
 int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
                struct tlb_gather *g)
 {
-	struct range_op op = { .start = va, .end = va + npages * FRAME_SIZE, .prot = prot, .g = g };
+	struct range_op op;
 	int err = prot_range_check(va, npages, prot);
 
 	if (err != PT_OK)
 		return err;
 	if (npages == 1 && protect_one(pt, va, prot, g, &err))
 		return err;
+	op = (struct range_op){ .start = va, .end = va + npages * FRAME_SIZE, .prot = prot, .g = g };
 	scan(pt, &op);
 	if (op.large)
 		return PT_LARGE;

@@ -129,33 +129,29 @@ static const uint32_t pte_mod_prot[] = {
 	0, PAGE_GUARD, PAGE_NOCACHE, PAGE_WRITECOMBINE,
 };
 
-/* Index of v in t[1..n-1], or 0. */
-static inline unsigned pte_prot_index(const uint32_t *t, unsigned n, uint32_t v)
-{
-	for (unsigned i = 1; i < n; i++)
-		if (t[i] == v)
-			return i;
-	return 0;
-}
-
 /*
  * The protection field (already shifted into place) for a Win32 protection,
  * or 0 if the value is not one the contract accepts: exactly one base of
  * NOACCESS..EXECUTE_READWRITE, at most one of GUARD/NOCACHE/WRITECOMBINE, and
  * no modifier with NOACCESS (the contract names GUARD and WRITECOMBINE;
- * Windows refuses NOCACHE there too).
+ * Windows refuses NOCACHE there too).  Every call validates one, so it is
+ * computed from the bit numbers, not searched for in the tables above:
+ * bases are bits 0-2 and 4-6 (3 and 7 are the WRITECOPY ones), modifiers
+ * bits 8-10, in the tables' order.
  */
 static inline uint64_t pte_prot_encode(uint32_t prot)
 {
-	uint32_t mods = prot & (PAGE_GUARD | PAGE_NOCACHE | PAGE_WRITECOMBINE);
-	unsigned base = pte_prot_index(pte_base_prot, 7, prot & 0xFFu);
-	unsigned mod = pte_prot_index(pte_mod_prot, 4, mods);
+	uint32_t base = prot & 0xFFu, mods = prot & (PAGE_GUARD | PAGE_NOCACHE | PAGE_WRITECOMBINE);
+	unsigned b, mod;
 
-	if (base == 0 || (prot & ~0x7FFu) || (mods && mod == 0))
+	if ((prot & ~0x7FFu) || (base & (base - 1)) || !(base & 0x77u) || (mods & (mods - 1)))
 		return 0;
-	if (base == 1 && mods)   /* Windows refuses NOACCESS with any modifier */
+	if (base == PAGE_NOACCESS && mods)   /* Windows refuses NOACCESS with any modifier */
 		return 0;
-	return (uint64_t)(base | (mod << PTE_MOD_SHIFT)) << PTE_PROT_SHIFT;
+	b = (unsigned)__builtin_ctz(base);
+	b = b < 3 ? b + 1 : b;               /* bit 0,1,2,4,5,6 -> index 1..6 */
+	mod = mods ? (unsigned)__builtin_ctz(mods) - 7 : 0;
+	return (uint64_t)(b | (mod << PTE_MOD_SHIFT)) << PTE_PROT_SHIFT;
 }
 
 static inline bool pte_prot_valid(uint32_t prot)

@@ -12,19 +12,22 @@
 
 /* Where [addr, addr + size) goes: at the 64 KiB block holding addr, or, for
  * addr 0, at the lowest (or highest) base, a multiple of align (64 KiB, or
- * 2 MiB for large pages), whose blocks are free. */
+ * 2 MiB for large pages), whose blocks are free.  When the plain fit placed
+ * it, *placed is set and *at says where its node goes (resv_fit_at). */
 static hm_status place(struct hm *hm, uint64_t addr, uint64_t size, bool top_down,
-                       uint64_t align, uint64_t *base, uint64_t *end)
+                       uint64_t align, uint64_t *base, uint64_t *end, bool *placed,
+                       struct resv **at)
 {
 	uint64_t len = page_up(size);
 	bool fit;
 
+	*placed = !addr && align == GRANULE;
 	if (addr) {
 		*base = addr & ~(uint64_t)(GRANULE - 1);
 		*end = page_up(addr + size);
 		return resv_range_free(&hm->resv, *base, *end) ? HM_OK : HM_CONFLICTING_ADDRESSES;
 	}
-	fit = align == GRANULE ? resv_fit(&hm->resv, len, top_down, base)
+	fit = align == GRANULE ? resv_fit_at(&hm->resv, len, top_down, base, at)
 	                       : resv_fit_aligned(&hm->resv, len, align, top_down, base);
 	if (!fit)
 		return HM_NO_MEMORY;
@@ -38,20 +41,24 @@ hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DW
                   uint32_t flags, struct resv **out)
 {
 	uint64_t base, end;
-	struct resv *r;
+	struct resv *r, *at = 0;
 	uint64_t align = (flags & RESV_F_LARGE_PAGES) ? HM_LARGE_PAGE : GRANULE;
-	hm_status s = place(hm, addr, size, top_down, align, &base, &end);
+	bool placed;
+	hm_status s = place(hm, addr, size, top_down, align, &base, &end, &placed, &at);
 
 	if (s != HM_OK)
 		return s;
-	r = slab_alloc(&hm->nodes);
+	r = slab_alloc(&hm->nodes);    /* the tree is not touched: at still holds */
 	if (!r)
 		return HM_NO_MEMORY;
 	r->base = base;
 	r->end = end;
 	r->protect = prot;
 	r->flags = flags;
-	resv_insert(&hm->resv, r);
+	if (placed)
+		resv_insert_at(&hm->resv, r, at);
+	else
+		resv_insert(&hm->resv, r);
 	*out = r;
 	return HM_OK;
 }

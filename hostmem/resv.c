@@ -372,12 +372,15 @@ static const struct resv *resv_gap_search(const struct resv *x, uint64_t need,
 	}
 }
 
+/* Each fit also says which node's gap holds the answer (*at, NULL for the
+ * top gap): where the new node goes in order (resv_insert_at). */
 static bool resv_fit_low(const struct resv_tree *t, uint64_t need,
-                         uint64_t *base, size_t *seen)
+                         uint64_t *base, const struct resv **at, size_t *seen)
 {
 	const struct resv *r = resv_gap_search(t->root, need, 0, seen);
 	uint64_t top;
 
+	*at = r;
 	if (r) {
 		*base = r->base - (uint64_t)r->gap * G;
 		return true;
@@ -390,10 +393,11 @@ static bool resv_fit_low(const struct resv_tree *t, uint64_t need,
 }
 
 static bool resv_fit_high(const struct resv_tree *t, uint64_t need,
-                          uint64_t *base, size_t *seen)
+                          uint64_t *base, const struct resv **at, size_t *seen)
 {
 	const struct resv *r;
 
+	*at = NULL;
 	if (resv_top_gap(t, seen) >= need) {
 		*base = t->hi - need * G;
 		return true;
@@ -401,6 +405,7 @@ static bool resv_fit_high(const struct resv_tree *t, uint64_t need,
 	r = resv_gap_search(t->root, need, 1, seen);
 	if (!r)
 		return false;
+	*at = r;
 	*base = r->base - need * G;
 	return true;
 }
@@ -415,19 +420,39 @@ static uint64_t need_blocks(const struct resv_tree *t, uint64_t size)
 	return need <= (t->hi - t->lo) / G ? need : 0;
 }
 
+static bool resv_fit_node(const struct resv_tree *t, uint64_t size, bool top_down,
+                          uint64_t *base, const struct resv **at, size_t *seen)
+{
+	uint64_t need = need_blocks(t, size);
+
+	if (!need)
+		return false;
+	return top_down ? resv_fit_high(t, need, base, at, seen)
+	                : resv_fit_low(t, need, base, at, seen);
+}
+
 bool resv_fit_traced(const struct resv_tree *t, uint64_t size, bool top_down,
                      uint64_t *base, size_t *visits)
 {
-	uint64_t need = need_blocks(t, size);
+	const struct resv *at;
 	size_t seen = 0;
-	bool ok = false;
+	bool ok = resv_fit_node(t, size, top_down, base, &at, &seen);
 
-	if (need)
-		ok = top_down ? resv_fit_high(t, need, base, &seen)
-		              : resv_fit_low(t, need, base, &seen);
 	if (visits)
 		*visits = seen;
 	return ok;
+}
+
+bool resv_fit_at(const struct resv_tree *t, uint64_t size, bool top_down, uint64_t *base,
+                 struct resv **at)
+{
+	const struct resv *r;
+	size_t seen = 0;
+
+	if (!resv_fit_node(t, size, top_down, base, &r, &seen))
+		return false;
+	*at = (struct resv *)r;     /* the caller's own node */
+	return true;
 }
 
 bool resv_fit(const struct resv_tree *t, uint64_t size, bool top_down,
@@ -531,6 +556,29 @@ bool resv_fit_aligned(const struct resv_tree *t, uint64_t size, uint64_t align, 
 
 /* ------------------------------------------------------------ update */
 
+/* Hang the new leaf n as p's child on side d (p NULL: the root); its gap
+ * starts at gap_start, and succ, its in-order successor (NULL: none), is an
+ * ancestor of n whose gap now starts at n's bend. */
+static void resv_link(struct resv_tree *t, struct resv *n, struct resv *p, int d,
+                      uint64_t gap_start, struct resv *succ)
+{
+	n->child[0] = n->child[1] = NULL;
+	n->parent = p;
+	if (p)
+		p->child[d] = n;
+	else
+		t->root = n;
+	n->gap = (uint32_t)((n->base - gap_start) / G);
+	if (succ)     /* an ancestor of n: the fixup below reaches it */
+		succ->gap = (uint32_t)((succ->base - resv_bend(n)) / G);
+	/* No subtree had height 0: the walk cannot stop at n. */
+	n->height = 0;
+	n->max_gap = 0;
+	t->count++;
+	t->hint = n;
+	resv_fixup(t, n, succ);
+}
+
 void resv_insert(struct resv_tree *t, struct resv *n)
 {
 	struct resv *x = t->root, *p = NULL, *pred = NULL, *succ = NULL;
@@ -545,21 +593,25 @@ void resv_insert(struct resv_tree *t, struct resv *n)
 			succ = x;
 		x = x->child[d];
 	}
-	n->child[0] = n->child[1] = NULL;
-	n->parent = p;
-	if (p)
-		p->child[d] = n;
-	else
-		t->root = n;
-	n->gap = (uint32_t)((n->base - (pred ? resv_bend(pred) : t->lo)) / G);
-	if (succ)     /* an ancestor of n: the fixup below reaches it */
-		succ->gap = (uint32_t)((succ->base - resv_bend(n)) / G);
-	/* No subtree had height 0: the walk cannot stop at n. */
-	n->height = 0;
-	n->max_gap = 0;
-	t->count++;
-	t->hint = n;
-	resv_fixup(t, n, succ);
+	resv_link(t, n, p, d, pred ? resv_bend(pred) : t->lo, succ);
+}
+
+/* n goes just below at (the node whose gap holds it), or above the last
+ * node: the leaf position is the lowest free place in at's lower subtree
+ * (at itself when it has none), or the last node's upper side. */
+void resv_insert_at(struct resv_tree *t, struct resv *n, struct resv *at)
+{
+	struct resv *last;
+
+	if (!at) {
+		last = resv_extreme(t->root, 1);
+		resv_link(t, n, last, 1, last ? resv_bend(last) : t->lo, NULL);
+	} else if (!at->child[0]) {
+		resv_link(t, n, at, 0, at->base - (uint64_t)at->gap * G, at);
+	} else {
+		resv_link(t, n, resv_extreme(at->child[0], 1), 1,
+		          at->base - (uint64_t)at->gap * G, at);
+	}
 }
 
 /* Unlink n, which has at most one child.  Returns where fixup starts. */

@@ -96,6 +96,14 @@ bool resv_fit(const struct resv_tree *t, uint64_t size, bool top_down,
 bool resv_fit_aligned(const struct resv_tree *t, uint64_t size, uint64_t align, bool top_down,
                       uint64_t *base);
 
+/*
+ * resv_fit that also says where the new node goes: *at is the node whose gap
+ * holds *base, or NULL when it is the space above the last node.  Insert
+ * with resv_insert_at before anything else changes the tree.
+ */
+bool resv_fit_at(const struct resv_tree *t, uint64_t size, bool top_down, uint64_t *base,
+                 struct resv **at);
+
 /* resv_fit that also counts the nodes it touched into *visits (tests). */
 bool resv_fit_traced(const struct resv_tree *t, uint64_t size, bool top_down,
                      uint64_t *base, size_t *visits);
@@ -105,6 +113,10 @@ bool resv_fit_traced(const struct resv_tree *t, uint64_t size, bool top_down,
  * resv_range_free.  protect and flags are the caller's and untouched.
  */
 void resv_insert(struct resv_tree *t, struct resv *n);
+
+/* resv_insert of n placed by resv_fit_at (at its answer, the tree unchanged
+ * since): no descent from the root, n hangs next to at. */
+void resv_insert_at(struct resv_tree *t, struct resv *n, struct resv *at);
 
 /* Take n out of the tree; the caller gets the node's memory back. */
 void resv_remove(struct resv_tree *t, struct resv *n);

@@ -177,6 +177,26 @@ static void test_invalid_protections_are_refused(void **state)
 		assert_false(pte_prot_valid(bad[i]));
 }
 
+/* Every value with bits up to 0x7FF, and each higher bit: valid exactly when
+ * it is one of the 21 pairs above. */
+static void test_exactly_the_listed_protections_are_valid(void **state)
+{
+	static const uint32_t base[] = { PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE,
+	                                 PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE };
+	static const uint32_t mod[] = { 0, PAGE_GUARD, PAGE_NOCACHE, PAGE_WRITECOMBINE };
+
+	for (uint32_t prot = 0; prot < 0x1000; prot++) {
+		bool listed = false;
+
+		for (size_t b = 0; b < 6; b++)
+			for (size_t m = 0; m < 4; m++)
+				listed |= prot == (base[b] | mod[m]) && !(b == 0 && m);
+		assert_int_equal(pte_prot_valid(prot), listed);
+	}
+	for (unsigned bit = 11; bit < 32; bit++)
+		assert_false(pte_prot_valid(PAGE_READWRITE | (1u << bit)));
+}
+
 static void test_hardware_bits_follow_the_protection(void **state)
 {
 	assert_int_equal(pte_hw_bits(PAGE_NOACCESS), 0);
@@ -931,6 +951,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_valid_protection_round_trips_through_the_pte),
 		cmocka_unit_test(test_invalid_protections_are_refused),
+		cmocka_unit_test(test_exactly_the_listed_protections_are_valid),
 		cmocka_unit_test(test_hardware_bits_follow_the_protection),
 		T(test_map_single_page_is_present_zeroed_and_writable),
 		T(test_unmap_returns_every_frame_and_table),

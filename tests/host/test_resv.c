@@ -523,6 +523,32 @@ static void random_reserve(struct resv_tree *t, struct model *m)
 		m->owner[b] = i;
 }
 
+/* Placement and insertion at the point the fit found (what VirtualAlloc
+ * with no address does): the model's place, and a tree as resv_insert
+ * would leave it. */
+static void random_place(struct resv_tree *t, struct model *m)
+{
+	uint64_t size = (1 + below(below(4) == 0 ? 40 : 16)) * P, want = 1, got = 2;
+	bool td = below(2), ok = model_fit(m, size, td, &want);
+	struct resv *at = (struct resv *)0x1;
+	int i;
+
+	assert_int_equal(resv_fit_at(t, size, td, &got, &at), ok);
+	if (!ok)
+		return;
+	assert_int_equal(got, want);
+	for (i = 0; m->used[i]; i++)
+		;
+	memset(&m->node[i], 0xA5, sizeof m->node[i]);
+	m->node[i].base = got;
+	m->node[i].end = got + size;
+	resv_insert_at(t, &m->node[i], at);
+	check(t);
+	m->used[i] = true;
+	for (uint64_t b = (got - LO) / G; b < (got + size - LO + G - 1) / G; b++)
+		m->owner[b] = i;
+}
+
 static void random_release(struct resv_tree *t, struct model *m)
 {
 	int i = (int)below(MB);
@@ -601,8 +627,10 @@ static void test_random_operations_match_a_block_model(void **state)
 		for (int step = 0; step < 20000; step++) {
 			uint64_t op = below(10);
 
-			if (op < 4)
+			if (op < 3)
 				random_reserve(&t, &m);
+			else if (op < 4)
+				random_place(&t, &m);
 			else if (op < 7)
 				random_release(&t, &m);
 			else if (op < 9)
