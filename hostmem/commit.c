@@ -87,7 +87,19 @@ static void write_runs(struct hm *hm, uint64_t va, uint64_t end, DWORD prot,
 	}
 }
 
-hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+bool reclaim_tables(struct hm *hm)
+{
+	struct tlb_gather g;
+
+	if (pt_kept(&hm->pt) == 0)
+		return false;
+	tlb_gather_init(&g, &hm->frames);
+	pt_reclaim(&hm->pt, &g);
+	tlb_finish(&g);
+	return true;
+}
+
+static hm_status commit_once(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 {
 	size_t npages = (end - va) / PAGE, committed, promised, fresh;
 	struct tlb_gather g;
@@ -114,17 +126,28 @@ hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 	return HM_OK;
 }
 
-void decommit_range(struct hm *hm, uint64_t va, uint64_t end, bool traced)
+/* Frames that kept page tables hold are anyone's: a commit takes them back
+ * before it is refused. */
+hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+{
+	hm_status s = commit_once(hm, va, end, prot);
+
+	if (s != HM_OK && reclaim_tables(hm))
+		s = commit_once(hm, va, end, prot);
+	return s;
+}
+
+void decommit_range(struct hm *hm, uint64_t va, uint64_t end, bool traced, bool release)
 {
 	size_t committed, promised;
 	struct tlb_gather g;
 
 	count_pages(hm, va, end, &committed, &promised);
 	tlb_gather_init(&g, &hm->frames);
-	if (traced)
-		pt_unmap_traced(&hm->pt, va, (end - va) / PAGE, &g);
-	else
+	if (release)
 		pt_unmap(&hm->pt, va, (end - va) / PAGE, &g, 0);
+	else
+		pt_decommit(&hm->pt, va, (end - va) / PAGE, &g, traced);
 	tlb_finish(&g);
 	frames_unpromise(&hm->frames, promised);
 	hm->charge -= committed;
@@ -175,7 +198,7 @@ bool undo_reset(struct hm *hm, uint64_t va, uint64_t end)
 
 /* Large pages: every 2 MiB of [va, end) gets its frame now (so no promise),
  * or none does. */
-hm_status commit_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+static hm_status commit_large_once(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 {
 	size_t npages = (end - va) / PAGE;
 	struct tlb_gather g;
@@ -194,4 +217,13 @@ hm_status commit_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 		return HM_NO_MEMORY;
 	hm->charge += npages;
 	return HM_OK;
+}
+
+hm_status commit_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+{
+	hm_status s = commit_large_once(hm, va, end, prot);
+
+	if (s != HM_OK && reclaim_tables(hm))
+		s = commit_large_once(hm, va, end, prot);
+	return s;
 }

@@ -55,7 +55,9 @@ struct frame {
 	uint8_t kind;      /* enum frame_kind */
 	uint8_t order;     /* heads: order of the block */
 	uint8_t flags;     /* FRAME_* */
-	uint8_t unused[3];
+	uint8_t kept;      /* table frames: an empty PT kept by a decommit
+	                      (pagetable.c, theory 9) */
+	uint8_t unused[2];
 };
 _Static_assert(sizeof(struct frame) <= 16, "a frame record is at most 16 bytes");
 

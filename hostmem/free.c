@@ -17,7 +17,7 @@ static hm_status decommit(struct hm *hm, struct resv *r, uint64_t addr, uint64_t
 	if (size == 0) {
 		if (va != r->base)
 			return HM_FREE_VM_NOT_AT_BASE;
-		decommit_range(hm, r->base, r->end, r->flags & RESV_F_WRITE_WATCH);
+		decommit_range(hm, r->base, r->end, r->flags & RESV_F_WRITE_WATCH, false);
 		return HM_OK;
 	}
 	if (size > VA_LIMIT - addr)
@@ -25,7 +25,7 @@ static hm_status decommit(struct hm *hm, struct resv *r, uint64_t addr, uint64_t
 	end = page_up(addr + size);
 	if (end > r->end)
 		return HM_INVALID_PARAMETER;   /* Windows: STATUS_UNABLE_TO_FREE_VM */
-	decommit_range(hm, va, end, r->flags & RESV_F_WRITE_WATCH);
+	decommit_range(hm, va, end, r->flags & RESV_F_WRITE_WATCH, false);
 	return HM_OK;
 }
 

@@ -108,8 +108,13 @@ void release(struct hm *hm, struct resv *r);
 
 /* commit.c: [va, end) page-aligned and inside one reservation. */
 hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot);
-/* traced: a write-watch reservation's dirty pages leave a trace (pte.h). */
-void decommit_range(struct hm *hm, uint64_t va, uint64_t end, bool traced);
+/* traced: a write-watch reservation's dirty pages leave a trace (pte.h);
+ * release: the page tables left empty go too, instead of being kept. */
+void decommit_range(struct hm *hm, uint64_t va, uint64_t end, bool traced, bool release);
+/* Frees the empty page tables decommits kept (pagetable.c, theory 9); true
+ * if there were any, so that a request refused for want of frames may try
+ * again.  Lock held, between operations. */
+bool reclaim_tables(struct hm *hm);
 void reset_range(struct hm *hm, uint64_t va, uint64_t end);
 bool undo_reset(struct hm *hm, uint64_t va, uint64_t end);
 hm_status commit_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot);

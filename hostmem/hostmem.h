@@ -239,6 +239,8 @@ struct hostmem_stats {
 	uint64_t commit_available;   /* pages a commit could still take now */
 	uint64_t reserve_task;       /* a task-critical commit must leave this much available */
 	uint64_t reserve_appdomain;  /* the same for an app-domain-critical commit */
+	uint64_t frames_tables_kept; /* of frames_tables, empty page tables a decommit kept
+	                                for the next commit (freed before a commit is refused) */
 };
 HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st);
 
@@ -250,6 +252,12 @@ HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st);
  * page-rounded and may cross reservations and free space; E_INVALIDARG when
  * it leaves the managed range, E_POINTER for a NULL resident. */
 HRESULT hostmem_resident_pages(IHostMemoryManager *m, void *base, SIZE_T size, SIZE_T *resident);
+
+/* Frees the empty page tables decommits kept for the next commit there
+ * (frames_tables_kept in the stats).  hostmem frees them by itself before it
+ * would refuse a request for want of frames; this is for an embedder that
+ * wants them back sooner (a trim, as Windows' EmptyWorkingSet). */
+HRESULT hostmem_trim(IHostMemoryManager *m);
 
 /* Returns after every online CPU has executed a full memory barrier (the
  * CLR's FlushProcessWriteBuffers): through the platform's IPIs in the

@@ -74,6 +74,8 @@ static void *meta_alloc(struct hm *hm)
 
 	hm_lock(hm);
 	p = slab_alloc(&hm->meta);
+	if (!p && reclaim_tables(hm))
+		p = slab_alloc(&hm->meta);
 	hm->plat->unlock(hm->plat->ctx);
 	return p;
 }

@@ -409,9 +409,20 @@ HRESULT hostmem_get_stats(IHostMemoryManager *m, struct hostmem_stats *st)
 		.commit_available = pressure_available(hm),
 		.reserve_task = pressure_floor(hm, eTaskCritical),
 		.reserve_appdomain = pressure_floor(hm, eAppDomainCritical),
+		.frames_tables_kept = pt_kept(&hm->pt),
 	};
 	hm->plat->unlock(hm->plat->ctx);
 	return caller_put(hm, st, &out, sizeof(out)) ? S_OK : E_POINTER;
+}
+
+HRESULT hostmem_trim(IHostMemoryManager *m)
+{
+	struct hm *hm = hm_of(m);
+
+	if (!hm_enter(hm))
+		return HOST_E_CLRNOTAVAILABLE;
+	reclaim_tables(hm);
+	return hm_leave(hm, HM_OK);
 }
 
 HRESULT hostmem_flush_process_write_buffers(IHostMemoryManager *m)

@@ -43,6 +43,7 @@ struct pagetable {
 	const struct hm_platform *plat;
 	bool owns_root;                 /* allocated by pt_init */
 	size_t ntables;                 /* table pages below the root */
+	size_t kept;                    /* of those, empty PTs a decommit kept */
 	/* The PT descend found last and the 2 MiB region (va >> 21) it maps:
 	 * an operation walks to the same PT several times.  0 when none; any
 	 * table unhooked clears it, so it always names a linked PT. */
@@ -56,10 +57,15 @@ int pt_init(struct pagetable *pt, struct frames *fr, const struct hm_platform *p
 /* Frees an owned root.  PT_BUSY unless every table is gone. */
 int pt_destroy(struct pagetable *pt);
 
-/* Table pages below the root. */
+/* Table pages below the root, and how many of them are kept empty PTs. */
 static inline size_t pt_tables(const struct pagetable *pt)
 {
 	return pt->ntables;
+}
+
+static inline size_t pt_kept(const struct pagetable *pt)
+{
+	return pt->kept;
 }
 
 /* Reads an entry: atomically, since another CPU's walk may set A or D in
@@ -121,10 +127,14 @@ int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
  * was non-zero.  A 2 MiB page only partly inside is PT_LARGE. */
 int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
              size_t *cleared);
-/* The same for a decommit in a write-watch reservation: a leaf that was
- * dirty (D or PTE_WRITTEN) becomes a trace (PTE_WRITTEN alone), so the write
- * stays reported; a trace stays. */
-int pt_unmap_traced(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g);
+/* pt_unmap for a decommit: PTs left empty stay, kept for the next commit
+ * (pagetable.c, theory 9).  traced (a write-watch reservation): a leaf that
+ * was dirty (D or PTE_WRITTEN) becomes a trace (PTE_WRITTEN alone), so the
+ * write stays reported; a trace stays. */
+int pt_decommit(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
+                bool traced);
+/* Frees every kept PT (and the tables above that this empties) into g. */
+void pt_reclaim(struct pagetable *pt, struct tlb_gather *g);
 /* Rewrites the existing leaf at va (a PTE, or a 2 MiB PS entry), which the
  * caller read as decided, as value, with the same frame (it is neither
  * gathered nor freed): for marks and protections decided by the caller.  A

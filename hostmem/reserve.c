@@ -49,6 +49,8 @@ hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DW
 	if (s != HM_OK)
 		return s;
 	r = slab_alloc(&hm->nodes);    /* the tree is not touched: at still holds */
+	if (!r && reclaim_tables(hm))
+		r = slab_alloc(&hm->nodes);
 	if (!r)
 		return HM_NO_MEMORY;
 	r->base = base;
@@ -68,7 +70,7 @@ hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DW
 void release(struct hm *hm, struct resv *r)
 {
 	if (r->flags & RESV_F_COMMITTED)
-		decommit_range(hm, r->base, r->end, false);
+		decommit_range(hm, r->base, r->end, false, true);
 	resv_remove(&hm->resv, r);
 	slab_free(&hm->nodes, r);
 }

@@ -269,7 +269,7 @@ struct walk {
 	struct frames *fr;
 	struct report *r;
 	const struct pagetable *pt;
-	size_t ntables;
+	size_t ntables, kept;
 	size_t claimed[FRAME_KINDS];   /* frames reached, by kind */
 };
 
@@ -379,9 +379,14 @@ static bool check_table(struct walk *w, uint64_t table, int level, uint64_t va)
 	if (!root && frame_of(w->fr, table)->count != nonzero)
 		return fail(w->r, "level %d table 0x%llx (va 0x%llx): count %u, non-zero entries %u",
 		            level, (ull)table, (ull)va, frame_of(w->fr, table)->count, nonzero);
-	if (!root && nonzero == 0)
+	/* Empty: only a PT a decommit kept (pagetable.c, theory 9). */
+	if (!root && frame_of(w->fr, table)->kept && (level != 1 || nonzero))
+		return fail(w->r, "level %d table 0x%llx (va 0x%llx) with %u entries is marked kept",
+		            level, (ull)table, (ull)va, nonzero);
+	if (!root && nonzero == 0 && !frame_of(w->fr, table)->kept)
 		return fail(w->r, "level %d table 0x%llx (va 0x%llx) is empty but not freed",
 		            level, (ull)table, (ull)va);
+	w->kept += !root && frame_of(w->fr, table)->kept;
 	return true;
 }
 
@@ -417,11 +422,15 @@ static bool check_pagetable(struct walk *w)
 	                       frame_of(w->fr, pt->root)->kind == FRAME_TABLE))
 		return fail(w->r, "owned root 0x%llx is not a table frame", (ull)pt->root);
 	w->ntables = 0;
+	w->kept = 0;
 	if (!check_table(w, pt->root, 4, 0))
 		return false;
 	if (w->ntables != pt->ntables)
 		return fail(w->r, "pagetable root 0x%llx: ntables %zu, found %zu", (ull)pt->root,
 		            pt->ntables, w->ntables);
+	if (w->kept != pt->kept)
+		return fail(w->r, "pagetable root 0x%llx: kept PTs %zu, found %zu", (ull)pt->root,
+		            pt->kept, w->kept);
 	return check_hint(w);
 }
 
@@ -619,6 +628,32 @@ static bool check_charge(struct hm *hm, struct report *r)
 	return true;
 }
 
+/* A kept PT maps part of a live reservation: a release prunes its range
+ * (pagetable.c, theory 9), so none outlives the reservations it served. */
+static bool kept_in_resv(struct hm *hm, uint64_t table, int level, uint64_t va,
+                         struct report *r)
+{
+	const uint64_t *t = (const uint64_t *)(hm->plat->phys_base + table);
+	unsigned n = table == hm->pt.root ? PTE_ENTRIES / 2 : PTE_ENTRIES;
+	uint64_t span = 1ull << (FRAME_SHIFT + 9 * (level - 1));
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t e = pte_read(&t[i]), at = va + i * span;
+		uint64_t lo = at > hm->resv.lo ? at : hm->resv.lo;
+		uint64_t hi = at + span < hm->resv.hi ? at + span : hm->resv.hi;
+
+		if (!pte_is_table(e))
+			continue;
+		if (level > 2 && !kept_in_resv(hm, pte_frame(e), level - 1, at, r))
+			return false;
+		if (level == 2 && frame_of(&hm->frames, pte_frame(e))->kept &&
+		    (lo >= hi || resv_range_free(&hm->resv, lo, hi)))
+			return fail(r, "kept PT 0x%llx (va 0x%llx) maps no live reservation",
+			            (ull)pte_frame(e), (ull)at);
+	}
+	return true;
+}
+
 static bool verify_hm(struct hm *hm, char *why, size_t len, bool in_use)
 {
 	struct pagetable *pts[] = { &hm->pt };
@@ -630,6 +665,8 @@ static bool verify_hm(struct hm *hm, char *why, size_t len, bool in_use)
 	    !resv_verify(&hm->resv, why, len))
 		return false;
 	if (!check_charge(hm, &r))
+		return false;
+	if (pt_kept(&hm->pt) && !kept_in_resv(hm, hm->pt.root, 4, 0, &r))
 		return false;
 	return leaves_each(&hm->pt, hm->pt.root, 4, 0, leaf_in_resv, &c) &&
 	       hmalloc_verify(hm, why, len);

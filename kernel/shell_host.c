@@ -258,6 +258,7 @@ int cmd_stats(int argc, char **argv)
 	stat_line("frames zeroed", st.frames_zeroed, "free and known to be zero");
 	stat_line("frames data", st.frames_data, "backing committed pages");
 	stat_line("page tables", st.frames_tables, "page-table pages (the root excluded)");
+	stat_line("  kept empty", st.frames_tables_kept, "emptied by decommits, kept for the next commit");
 	stat_line("metadata", st.frames_meta, "hostmem's own");
 	stat_line("commit charge", st.commit_charge, "committed pages");
 	stat_line("commit untouched", st.commit_promised, "committed, no frame yet (promised)");

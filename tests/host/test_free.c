@@ -346,7 +346,8 @@ static void decommitted_then_recommitted_pages_read_zero(void **state)
 }
 
 /* Committed pages are charged whether touched or not; decommit gives the
- * charge, the frames and the promises back. */
+ * charge, the frames and the promises back (all but the page table it
+ * emptied, which it keeps for the next commit). */
 static void decommit_returns_charge_frames_and_promises(void **state)
 {
 	struct twin *t = *state;
@@ -372,20 +373,69 @@ static void decommit_returns_charge_frames_and_promises(void **state)
 	assert_int_equal(b.commit_charge, a.commit_charge);
 	assert_int_equal(b.commit_promised, a.commit_promised);
 	assert_int_equal(b.frames_data, a.frames_data);
-	assert_int_equal(b.frames_free, a.frames_free);
+	assert_int_equal(b.frames_tables_kept, a.frames_tables_kept + 1);
+	/* The page table and the two above it stay. */
+	assert_int_equal(b.frames_free + b.frames_tables, a.frames_free + a.frames_tables);
 }
 
-static void decommit_gives_back_page_tables_left_empty(void **state)
+/* A decommit keeps the page tables it empties, for the next commit there
+ * (pagetable.c, theory 9); hostmem_trim or the release gives them back. */
+static void decommit_keeps_empty_page_tables_until_release(void **state)
 {
 	struct twin *t = *state;
+	struct hostmem_stats s;
+	uint64_t tables;
 
 	reserve_ok(t, 0x100000000ull, 4 * GiB, PAGE_NOACCESS);
 	for (uint64_t off = 0; off < 4 * GiB; off += GiB)
 		commit_ok(t, 0x100000000ull + off + 3 * MiB, PG, PAGE_READWRITE);
-	assert_true(twin_stats(t).frames_tables >= 4);
+	tables = twin_stats(t).frames_tables;
+	assert_true(tables >= 4);
 	free_ok(t, 0x100000000ull, 0, MEM_DECOMMIT);
-	assert_int_equal(twin_stats(t).frames_tables, 0);
-	assert_int_equal(twin_stats(t).reservations, 1);
+	s = twin_stats(t);
+	assert_int_equal(s.frames_tables, tables);
+	assert_int_equal(s.frames_tables_kept, 4);
+	commit_ok(t, 0x100000000ull + 3 * MiB, PG, PAGE_READWRITE);   /* in a kept one */
+	s = twin_stats(t);
+	assert_int_equal(s.frames_tables, tables);
+	assert_int_equal(s.frames_tables_kept, 3);
+	assert_hr(S_OK, hostmem_trim(t->m));     /* the other three, and their PDs */
+	s = twin_stats(t);
+	assert_int_equal(s.frames_tables_kept, 0);
+	assert_int_equal(s.frames_tables, tables - 6);
+	fill_ok(t, 0x100000000ull + 3 * MiB, PG, 0x11);
+	release_ok(t, 0x100000000ull);
+	s = twin_stats(t);
+	assert_int_equal(s.frames_tables, 0);
+	assert_int_equal(s.frames_tables_kept, 0);
+	assert_int_equal(s.reservations, 0);
+}
+
+/* Kept page tables hold frames no one needs: a commit that needs them takes
+ * them back rather than fail.  Here 64 are kept and the commit wants 32
+ * pages more than the frames free, and a few tables of its own. */
+static void kept_page_tables_are_given_back_before_a_commit_is_refused(void **state)
+{
+	struct twin *t = *state;
+	const uint64_t r1 = 0x100000000ull, r2 = 0x200000000ull;
+	struct hostmem_stats s;
+	uint64_t n;
+	void *p;
+
+	reserve_ok(t, r1, 128 * MiB, PAGE_NOACCESS);
+	for (uint64_t k = 0; k < 64; k++)
+		commit_ok(t, r1 + k * 2 * MiB, PG, PAGE_READWRITE);
+	free_ok(t, r1, 0, MEM_DECOMMIT);
+	s = twin_stats(t);
+	assert_int_equal(s.frames_tables_kept, 64);
+	n = s.commit_available + 32;
+	reserve_ok(t, r2, (n * PG + GR - 1) & ~(GR - 1), PAGE_NOACCESS);
+	assert_hr(S_OK, IHostMemoryManager_VirtualAlloc(t->m, VA(r2), n * PG, MEM_COMMIT,
+	                                                PAGE_READWRITE, eProcessCritical, &p));
+	assert_int_equal(twin_stats(t).frames_tables_kept, 0);
+	fill_ok(t, r2 + (n - 1) * PG, PG, 0x3C);
+	release_ok(t, r2);
+	release_ok(t, r1);
 }
 
 /* ------------------------------------------------------------ everything back */
@@ -440,7 +490,8 @@ int main(void)
 		T(decommitted_pages_are_reserved_and_fault),
 		D(decommitted_then_recommitted_pages_read_zero),
 		D(decommit_returns_charge_frames_and_promises),
-		T(decommit_gives_back_page_tables_left_empty),
+		T(decommit_keeps_empty_page_tables_until_release),
+		T(kept_page_tables_are_given_back_before_a_commit_is_refused),
 		D(releasing_everything_returns_the_stats_to_the_start),
 	};
 

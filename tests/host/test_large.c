@@ -326,6 +326,9 @@ static uint64_t fragment(struct twin *t, uint64_t kept[FRAG_BLOCKS])
 	}
 	if (from < end)
 		free_ok(t, from, end - from, MEM_DECOMMIT);
+	/* The page tables those decommits kept go now, or a commit refused for
+	 * want of frames would free them and undo the fragmentation. */
+	reclaim_tables(hm);
 	return p;
 }
 

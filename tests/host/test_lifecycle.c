@@ -216,6 +216,7 @@ static void every_contract_call_after_e_fail_is_clrnotavailable(void **state)
 		assert_hr(DEAD, IHostMemoryManager_QueryInterface(m, &iid_manager, &p));
 		assert_null(p);
 		assert_hr(DEAD, hostmem_get_stats(m, &st));
+		assert_hr(DEAD, hostmem_trim(m));
 		assert_hr(DEAD, hostmem_verify(m, why, sizeof why));
 	}
 }

@@ -491,8 +491,8 @@ static void table_counts_match_their_entries(void **state)
 	assert_broken(t, "non-zero entries");
 }
 
-/* A table whose last entry goes is freed at once (no empty table below the
- * root between operations: failed operations rely on it to undo). */
+/* A table whose last entry goes is freed at once, unless a decommit kept
+ * it (the next test): no other empty table below the root. */
 static void empty_page_tables_are_freed(void **state)
 {
 	struct twin *t = *state;
@@ -504,6 +504,56 @@ static void empty_page_tables_are_freed(void **state)
 	*pte_at_va(t, BASE) = 0;
 	rec_of(t, pt)->count = 0;
 	assert_broken(t, "is empty but not freed");
+}
+
+/* A decommit keeps the PT it empties (pagetable.c, theory 9): marked, and
+ * counted; a count that disagrees is caught, and (next) a mark on a table
+ * with entries. */
+static void only_empty_page_tables_are_kept(void **state)
+{
+	struct twin *t = *state;
+	uint64_t pt;
+
+	alloc_ok(t, BASE, PG, RC, RW);
+	free_ok(t, BASE, PG, MEM_DECOMMIT);
+	assert_clean(t);
+	pt = pt_of(t, BASE);
+	assert_true(rec_of(t, pt)->kept);
+	hm_in(t)->pt.kept++;
+	assert_broken(t, "kept PTs 2, found 1");
+}
+
+static void a_page_table_with_entries_is_not_kept(void **state)
+{
+	struct twin *t = *state;
+	uint64_t pt;
+
+	alloc_ok(t, BASE, PG, RC, RW);
+	free_ok(t, BASE, PG, MEM_DECOMMIT);
+	commit_ok(t, BASE, PG, RW);
+	assert_clean(t);
+	pt = pt_of(t, BASE);
+	assert_false(rec_of(t, pt)->kept);
+	rec_of(t, pt)->kept = 1;
+	hm_in(t)->pt.kept++;
+	assert_broken(t, "with 1 entries is marked kept");
+}
+
+/* A kept PT serves a live reservation: once the reservation has gone (here
+ * without its release's prune), it is an empty table too many. */
+static void kept_page_tables_map_a_live_reservation(void **state)
+{
+	struct twin *t = *state;
+	struct hm *hm = hm_in(t);
+	struct resv *r;
+
+	alloc_ok(t, BASE, PG, RC, RW);
+	free_ok(t, BASE, PG, MEM_DECOMMIT);
+	assert_clean(t);
+	r = resv_find(&hm->resv, BASE);
+	resv_remove(&hm->resv, r);
+	slab_free(&hm->nodes, r);
+	assert_broken(t, "maps no live reservation");
 }
 
 /* An owned root is a table frame. */
@@ -1168,6 +1218,9 @@ int main(void)
 		T(table_entries_are_p_rw_us),
 		T(table_counts_match_their_entries),
 		T(empty_page_tables_are_freed),
+		T(only_empty_page_tables_are_kept),
+		T(a_page_table_with_entries_is_not_kept),
+		T(kept_page_tables_map_a_live_reservation),
 		T(an_owned_root_is_a_table_frame),
 		T(ntables_counts_the_tables),
 		T(the_descend_hint_names_a_linked_table),
