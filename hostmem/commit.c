@@ -99,7 +99,9 @@ bool reclaim_tables(struct hm *hm)
 	return true;
 }
 
-static hm_status commit_once(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+/* Frames that kept page tables hold are anyone's: a commit takes them back
+ * and tries again before it is refused (once: a failed commit keeps none). */
+hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 {
 	size_t npages = (end - va) / PAGE, committed, promised, fresh;
 	struct tlb_gather g;
@@ -109,7 +111,7 @@ static hm_status commit_once(struct hm *hm, uint64_t va, uint64_t end, DWORD pro
 	fresh = npages - committed;
 	/* A recommit takes nothing, so no watermark can refuse it. */
 	if ((fresh && !pressure_allows(hm, fresh)) || !frames_promise(&hm->frames, fresh))
-		return HM_COMMITMENT_LIMIT;
+		return reclaim_tables(hm) ? commit_range(hm, va, end, prot) : HM_COMMITMENT_LIMIT;
 	tlb_gather_init(&g, &hm->frames);
 	if (committed == 0)   /* the common case: one all-or-nothing write */
 		ok = pt_write(&hm->pt, va, npages, pte_make_demand_zero(prot), &g) == PT_OK;
@@ -120,37 +122,23 @@ static hm_status commit_once(struct hm *hm, uint64_t va, uint64_t end, DWORD pro
 	tlb_finish(&g);
 	if (!ok) {
 		frames_unpromise(&hm->frames, fresh);
-		return HM_NO_MEMORY;
+		return reclaim_tables(hm) ? commit_range(hm, va, end, prot) : HM_NO_MEMORY;
 	}
 	hm->charge += fresh;
 	return HM_OK;
 }
 
-/* Frames that kept page tables hold are anyone's: a commit takes them back
- * before it is refused. */
-hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
-{
-	hm_status s = commit_once(hm, va, end, prot);
-
-	if (s != HM_OK && reclaim_tables(hm))
-		s = commit_once(hm, va, end, prot);
-	return s;
-}
-
 void decommit_range(struct hm *hm, uint64_t va, uint64_t end, bool traced, bool release)
 {
-	size_t committed, promised;
 	struct tlb_gather g;
+	struct pt_was was;
 
-	count_pages(hm, va, end, &committed, &promised);
 	tlb_gather_init(&g, &hm->frames);
-	if (release)
-		pt_unmap(&hm->pt, va, (end - va) / PAGE, &g, 0);
-	else
-		pt_decommit(&hm->pt, va, (end - va) / PAGE, &g, traced);
+	pt_decommit(&hm->pt, va, (end - va) / PAGE, &g,
+	            (traced ? PT_TRACED : 0) | (release ? PT_RELEASE : 0), &was);
 	tlb_finish(&g);
-	frames_unpromise(&hm->frames, promised);
-	hm->charge -= committed;
+	frames_unpromise(&hm->frames, was.demand_zero);
+	hm->charge -= was.committed;
 }
 
 /* Resident pages become demand-zero again: the frame goes back, the page

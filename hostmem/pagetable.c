@@ -87,6 +87,7 @@ struct range_op {
 	uint64_t value;
 	struct frame_list frames;      /* pt_map: frames waiting for a PTE */
 	size_t cleared;
+	struct pt_was was;             /* unmap: what was committed before */
 	bool traced;                   /* unmap: dirty leaves leave a trace */
 	bool keep;                     /* unmap: PTs left empty are kept (theory 9) */
 	size_t state[PTE_BAD + 1];     /* scan: leaves by state */
@@ -585,6 +586,8 @@ static bool unmap_one(struct pagetable *pt, uint64_t va, struct range_op *op)
 		return false;
 	old = entry_get(pt, table, index_of(va, 1));
 	op->cleared = old != 0;
+	op->was.committed = pte_is_committed(old);
+	op->was.demand_zero = pte_is_demand_zero(old);
 	return write_one(pt, va, unmapped_value(old, op->traced), op->traced ? PTE_WRITTEN : 0,
 	                 op->g, op->keep);
 }
@@ -786,6 +789,8 @@ static int unmap_range(struct pagetable *pt, struct range_op *op)
 	scan(pt, op);
 	if (op->large_partial)
 		return PT_LARGE;
+	op->was.committed = scan_committed(op) + op->large_pages;
+	op->was.demand_zero = op->state[PTE_DEMAND_ZERO];
 	/* Nothing to clear (a reservation never committed): then no table can
 	 * become empty either, and only a kept one can be empty already. */
 	if (scan_committed(op) + op->state[PTE_BAD] + op->large +
@@ -798,39 +803,44 @@ static int unmap_range(struct pagetable *pt, struct range_op *op)
 }
 
 static int unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
-                 size_t *cleared, bool traced, bool keep)
+                 bool traced, bool keep, struct range_op *op)
 {
-	struct range_op op;
 	int err = range_check(va, npages);
 
-	if (cleared)
-		*cleared = 0;
+	op->cleared = 0;
+	op->was = (struct pt_was){ 0, 0 };
 	if (err != PT_OK)
 		return err;
 	/* The range operation's tallies are cleared only when a walk needs them. */
-	op.g = g;
-	op.traced = traced;
-	op.keep = keep;
-	if (npages != 1 || !unmap_one(pt, va, &op)) {
-		op = (struct range_op){ .start = va, .end = va + npages * FRAME_SIZE, .g = g,
-		                        .traced = traced, .keep = keep };
-		err = unmap_range(pt, &op);
-	}
-	if (cleared && err == PT_OK)
-		*cleared = op.cleared;
-	return err;
+	op->g = g;
+	op->traced = traced;
+	op->keep = keep;
+	if (npages == 1 && unmap_one(pt, va, op))
+		return PT_OK;
+	*op = (struct range_op){ .start = va, .end = va + npages * FRAME_SIZE, .g = g,
+	                         .traced = traced, .keep = keep };
+	return unmap_range(pt, op);
 }
 
 int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
              size_t *cleared)
 {
-	return unmap(pt, va, npages, g, cleared, false, false);
+	struct range_op op;
+	int err = unmap(pt, va, npages, g, false, false, &op);
+
+	if (cleared)
+		*cleared = err == PT_OK ? op.cleared : 0;
+	return err;
 }
 
 int pt_decommit(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
-                bool traced)
+                unsigned how, struct pt_was *was)
 {
-	return unmap(pt, va, npages, g, 0, traced, true);
+	struct range_op op;
+	int err = unmap(pt, va, npages, g, how & PT_TRACED, !(how & PT_RELEASE), &op);
+
+	*was = op.was;
+	return err;
 }
 
 /* Frees the kept PTs under table (at level), and the tables above them that

@@ -127,12 +127,20 @@ int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
  * was non-zero.  A 2 MiB page only partly inside is PT_LARGE. */
 int pt_unmap(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
              size_t *cleared);
-/* pt_unmap for a decommit: PTs left empty stay, kept for the next commit
- * (pagetable.c, theory 9).  traced (a write-watch reservation): a leaf that
- * was dirty (D or PTE_WRITTEN) becomes a trace (PTE_WRITTEN alone), so the
- * write stays reported; a trace stays. */
+/* What a decommit found committed in its range (a 2 MiB page counts its
+ * 4 KiB pages inside the range), and of those the demand-zero ones. */
+struct pt_was {
+	size_t committed, demand_zero;
+};
+#define PT_TRACED   0x1u   /* a write-watch reservation's: dirty leaves leave a trace */
+#define PT_RELEASE  0x2u   /* a release's: PTs left empty go, as in pt_unmap */
+/* pt_unmap for a decommit, in the same walk counting what it clears into
+ * *was: PTs left empty stay, kept for the next commit (pagetable.c, theory
+ * 9), unless PT_RELEASE.  PT_TRACED: a leaf that was dirty (D or
+ * PTE_WRITTEN) becomes a trace (PTE_WRITTEN alone), so the write stays
+ * reported; a trace stays. */
 int pt_decommit(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g,
-                bool traced);
+                unsigned how, struct pt_was *was);
 /* Frees every kept PT (and the tables above that this empties) into g. */
 void pt_reclaim(struct pagetable *pt, struct tlb_gather *g);
 /* Rewrites the existing leaf at va (a PTE, or a 2 MiB PS entry), which the
