@@ -8,19 +8,21 @@
  * only take the new protection.
  *
  * A commit is all or nothing.  The charge is taken first (the only check that
- * depends on the whole range); then every page table the range needs is
- * built (pt_prepare, or inside pt_write's single write), which may run out of
- * frames: if it does, the tables it made are pruned and the charge is
- * returned, with nothing written.  The writes after that allocate nothing
- * and cannot fail.  A page that a write-watch decommit left as a trace
- * (pte.h) is committed like any reserved page and keeps its write record.
+ * depends on the whole range); then pt_commit builds every page table the
+ * range needs, which may run out of frames: if it does, the tables it made
+ * are pruned and the charge is returned, with nothing written.  The writes
+ * after that allocate nothing and cannot fail, and count what was committed
+ * already.  A page that a write-watch decommit left as a trace (pte.h) is
+ * committed like any reserved page and keeps its write record.
  *
  * Decommit and reset give frames back through one TLB gather: the flush comes
  * before any frame or table is reused.  Both keep the write record: a reset
  * page stays dirty, and a decommit in a write-watch reservation leaves a
- * trace of each dirty page.
+ * trace of each dirty page.  A decommit keeps the page tables it empties
+ * (pagetable.c, theory 9): the next commit there finds them.
  *
- * Cost: O(pages in the range) PTE visits, with missing tables skipped whole.
+ * Cost: O(pages in the range) PTE visits, with missing tables skipped whole;
+ * one walk each for commit and decommit (two for a commit near the limits).
  */
 #include "hm.h"
 #include "pte.h"
@@ -57,36 +59,6 @@ void count_pages(struct hm *hm, uint64_t va, uint64_t end, size_t *committed, si
 	*promised = pte_is_demand_zero(e);
 }
 
-/* The end of the run from va (below end) whose pages are all committed, or
- * all not, as the page at va is. */
-static uint64_t run_end(struct hm *hm, uint64_t va, uint64_t end, bool *committed)
-{
-	uint64_t span;
-
-	*committed = pte_is_committed(pte_at(hm, va, &span));
-	for (va += span; va < end; va += span)
-		if (pte_is_committed(pte_at(hm, va, &span)) != *committed)
-			return va;
-	return end;
-}
-
-/* Committed runs take the new protection, uncommitted ones become
- * demand-zero.  Every table exists (pt_prepare): nothing here can fail. */
-static void write_runs(struct hm *hm, uint64_t va, uint64_t end, DWORD prot,
-                       struct tlb_gather *g)
-{
-	uint64_t next;
-	bool was;
-
-	for (; va < end; va = next) {
-		next = run_end(hm, va, end, &was);
-		if (was)
-			pt_protect(&hm->pt, va, (next - va) / PAGE, prot, g);
-		else
-			pt_write(&hm->pt, va, (next - va) / PAGE, pte_make_demand_zero(prot), g);
-	}
-}
-
 bool reclaim_tables(struct hm *hm)
 {
 	struct tlb_gather g;
@@ -99,31 +71,35 @@ bool reclaim_tables(struct hm *hm)
 	return true;
 }
 
-/* Frames that kept page tables hold are anyone's: a commit takes them back
- * and tries again before it is refused (once: a failed commit keeps none). */
+/*
+ * Far from the limits (nearly always) the charge is taken for every page of
+ * the range, and what pt_commit finds already committed is given back: one
+ * walk.  Near them that could refuse a commit that fits, so the range is
+ * counted first.  Frames that kept page tables hold are anyone's: a refused
+ * commit takes them back and tries again (once: a failed commit keeps none).
+ */
 hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 {
-	size_t npages = (end - va) / PAGE, committed, promised, fresh;
+	size_t npages = (end - va) / PAGE, want = npages, committed, promised, fresh;
 	struct tlb_gather g;
-	bool ok = true;
+	int err;
 
-	count_pages(hm, va, end, &committed, &promised);
-	fresh = npages - committed;
-	/* A recommit takes nothing, so no watermark can refuse it. */
-	if ((fresh && !pressure_allows(hm, fresh)) || !frames_promise(&hm->frames, fresh))
-		return reclaim_tables(hm) ? commit_range(hm, va, end, prot) : HM_COMMITMENT_LIMIT;
+	if (!pressure_allows(hm, npages) || !frames_promise(&hm->frames, npages)) {
+		count_pages(hm, va, end, &committed, &promised);
+		want = npages - committed;
+		/* A recommit takes nothing, so no watermark can refuse it. */
+		if ((want && !pressure_allows(hm, want)) || !frames_promise(&hm->frames, want))
+			return reclaim_tables(hm) ? commit_range(hm, va, end, prot)
+			                          : HM_COMMITMENT_LIMIT;
+	}
 	tlb_gather_init(&g, &hm->frames);
-	if (committed == 0)   /* the common case: one all-or-nothing write */
-		ok = pt_write(&hm->pt, va, npages, pte_make_demand_zero(prot), &g) == PT_OK;
-	else if (pt_prepare(&hm->pt, va, npages, &g) == PT_OK)
-		write_runs(hm, va, end, prot, &g);
-	else
-		ok = false;
+	err = pt_commit(&hm->pt, va, npages, prot, &g, &fresh);
 	tlb_finish(&g);
-	if (!ok) {
-		frames_unpromise(&hm->frames, fresh);
+	if (err != PT_OK) {
+		frames_unpromise(&hm->frames, want);
 		return reclaim_tables(hm) ? commit_range(hm, va, end, prot) : HM_NO_MEMORY;
 	}
+	frames_unpromise(&hm->frames, want - fresh);
 	hm->charge += fresh;
 	return HM_OK;
 }

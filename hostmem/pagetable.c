@@ -501,17 +501,24 @@ static void unmap_fn(struct pagetable *pt, uint64_t table, unsigned i, int level
 	op->cleared += level == 1 ? 1 : PTE_ENTRIES;
 }
 
-static void protect_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
-                       uint64_t va, struct range_op *op)
+/* A committed leaf read as old takes prot, keeping its page. */
+static inline void reprotect(struct pagetable *pt, uint64_t table, unsigned i, uint64_t old,
+                             uint32_t prot, uint64_t va, struct tlb_gather *g)
 {
-	uint64_t old = entry_get(pt, table, i);
-	uint64_t new = pte_reprotect(old, op->prot);
+	uint64_t new = pte_reprotect(old, prot);
 
-	if (level != 1 || new == old)
+	if (new == old)
 		return;
 	leaf_set(pt, table, i, old, new, new);
 	if (old & PTE_P)
-		tlb_gather_page(op->g, va);
+		tlb_gather_page(g, va);
+}
+
+static void protect_fn(struct pagetable *pt, uint64_t table, unsigned i, int level,
+                       uint64_t va, struct range_op *op)
+{
+	if (level == 1)
+		reprotect(pt, table, i, entry_get(pt, table, i), op->prot, va, op->g);
 }
 
 /* ------------------------------------------------------------ one page
@@ -595,18 +602,38 @@ static bool unmap_one(struct pagetable *pt, uint64_t va, struct range_op *op)
 static bool protect_one(struct pagetable *pt, uint64_t va, uint32_t prot,
                         struct tlb_gather *g, int *err)
 {
-	uint64_t table = leaf_table(pt, va), old, new;
+	uint64_t table = leaf_table(pt, va), old;
 	unsigned i = index_of(va, 1);
 
 	if (!table)
 		return false;
 	old = entry_get(pt, table, i);
 	*err = pte_is_committed(old) ? PT_OK : PT_NOT_COMMITTED;
-	new = pte_reprotect(old, prot);
-	if (*err == PT_OK && new != old) {
+	if (*err == PT_OK)
+		reprotect(pt, table, i, old, prot, va, g);
+	return true;
+}
+
+/* A commit's one page: *fresh = 1 if it was not committed (it becomes
+ * demand-zero), 0 if it was (it takes prot). */
+static bool commit_one(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_gather *g,
+                       size_t *fresh)
+{
+	uint64_t table = leaf_table(pt, va), old, new;
+	unsigned i = index_of(va, 1);
+
+	if (!table)
+		return false;
+	old = entry_get(pt, table, i);
+	*fresh = !pte_is_committed(old);
+	if (!*fresh) {
+		reprotect(pt, table, i, old, prot, va, g);
+		return true;
+	}
+	new = written_value(old, pte_make_demand_zero(prot));
+	if (new != old) {
 		leaf_set(pt, table, i, old, new, new);
-		if (old & PTE_P)
-			tlb_gather_page(g, va);
+		entry_release(old, va, g);
 	}
 	return true;
 }
@@ -725,10 +752,14 @@ int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_ga
 /* pt_write of a non-zero value with every table in place: an empty entry
  * (most of them, in a commit) takes the value with a release store (no CPU
  * writes an entry that is not present) and its table's count is added up
- * once; the others go through leaf_set like any rewrite. */
-static void fill(struct pagetable *pt, uint64_t va, uint64_t end, uint64_t value,
-                 struct tlb_gather *g)
+ * once; the others go through leaf_set like any rewrite.  With prot (a
+ * commit), a committed entry keeps its page and takes prot instead.
+ * Returns the entries that were not committed. */
+static size_t fill(struct pagetable *pt, uint64_t va, uint64_t end, uint64_t value,
+                   uint32_t prot, struct tlb_gather *g)
 {
+	size_t fresh = 0;
+
 	while (va < end) {
 		uint64_t table = leaf_table(pt, va), stop = min_u64(end, next_boundary(va, 2));
 		uint64_t *e = &table_at(pt, table)[index_of(va, 1)];
@@ -742,6 +773,11 @@ static void fill(struct pagetable *pt, uint64_t va, uint64_t end, uint64_t value
 				added++;
 				continue;
 			}
+			if (prot && pte_is_committed(old)) {
+				reprotect(pt, table, index_of(va, 1), old, prot, va, g);
+				continue;
+			}
+			fresh++;
 			new = written_value(old, value);
 			if (old != new) {
 				leaf_set(pt, table, index_of(va, 1), old, new, new);
@@ -751,7 +787,27 @@ static void fill(struct pagetable *pt, uint64_t va, uint64_t end, uint64_t value
 		if (added && frame_of(pt->fr, table)->count == 0)
 			table_unkeep(pt, frame_of(pt->fr, table));
 		frame_of(pt->fr, table)->count += (uint16_t)added;
+		fresh += added;
 	}
+	return fresh;
+}
+
+int pt_commit(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
+              struct tlb_gather *g, size_t *fresh)
+{
+	uint64_t end = va + npages * FRAME_SIZE;
+	int err = prot_range_check(va, npages, prot);
+
+	*fresh = 0;
+	if (err != PT_OK)
+		return err;
+	if (npages == 1 && commit_one(pt, va, prot, g, fresh))
+		return PT_OK;
+	/* Meets a 2 MiB page where a PT would go: PT_LARGE, nothing made. */
+	err = tables_prepare(pt, va, end, 1, g);
+	if (err == PT_OK)
+		*fresh = fill(pt, va, end, pte_make_demand_zero(prot), prot, g);
+	return err;
 }
 
 int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
@@ -773,7 +829,7 @@ int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
 	if (value != 0) {
 		err = tables_prepare(pt, op.start, op.end, 1, g);
 		if (err == PT_OK)
-			fill(pt, op.start, op.end, value, g);
+			fill(pt, op.start, op.end, value, 0, g);
 		return err;
 	}
 	op.fn = write_fn;

@@ -116,10 +116,18 @@ int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e);
 /* One zeroed 2 MiB frame as a PS entry; va 2 MiB-aligned, the 512 pages
  * PTE_NONE, prot one that is present. */
 int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_gather *g);
-/* Writes value into every PTE of the range (commit writes demand-zero
- * states this way; 0 clears).  value must be non-present and frameless; old
- * frames are gathered.  Allocates only missing tables (none after
- * pt_prepare).  A range crossing a 2 MiB page is PT_LARGE. */
+/* A commit's page state, in one walk that counts: every page of the range
+ * not committed becomes demand-zero with prot (a trace keeps its mark),
+ * every committed one keeps its page and takes prot; *fresh = the pages that
+ * were not committed.  Builds missing tables first: PT_NO_MEMORY (or
+ * PT_LARGE, a 2 MiB page in the range) with nothing written and the tables
+ * it made pruned into g. */
+int pt_commit(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
+              struct tlb_gather *g, size_t *fresh);
+/* Writes value into every PTE of the range (0 clears).  value must be
+ * non-present and frameless; old frames are gathered.  Allocates only
+ * missing tables (none after pt_prepare).  A range crossing a 2 MiB page is
+ * PT_LARGE. */
 int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
              struct tlb_gather *g);
 /* Clears every entry; frames (and 2 MiB pages wholly inside the range) and
