@@ -71,37 +71,59 @@ bool reclaim_tables(struct hm *hm)
 	return true;
 }
 
+/* pt_commit with want frames promised: on success the promise of the pages
+ * that were committed already is returned, on failure all of it. */
+static hm_status commit_promised(struct hm *hm, uint64_t va, uint64_t end, DWORD prot,
+                                 size_t want)
+{
+	struct tlb_gather g;
+	size_t fresh;
+	int err;
+
+	tlb_gather_init(&g, &hm->frames);
+	err = pt_commit(&hm->pt, va, (end - va) / PAGE, prot, &g, &fresh);
+	tlb_finish(&g);
+	frames_unpromise(&hm->frames, err == PT_OK ? want - fresh : want);
+	if (err != PT_OK)
+		return HM_NO_MEMORY;
+	hm->charge += fresh;
+	return HM_OK;
+}
+
+/* The most page tables a range of n pages can need: a PT per 512 pages, a
+ * PD per 512 PTs, a PDPT per 512 PDs, each plus two for the ends. */
+static size_t tables_for(size_t n)
+{
+	return n / 256 + 6;
+}
+
 /*
  * Far from the limits (nearly always) the charge is taken for every page of
- * the range, and what pt_commit finds already committed is given back: one
- * walk.  Near them that could refuse a commit that fits, so the range is
- * counted first.  Frames that kept page tables hold are anyone's: a refused
- * commit takes them back and tries again (once: a failed commit keeps none).
+ * the range, and what pt_commit finds committed already is given back: one
+ * walk.  That is done only when the frames left beside the promise are
+ * enough for every table the range could need, so it never refuses a commit
+ * that the exact charge would let through; otherwise the range is counted
+ * first.  Frames that kept page tables hold are anyone's: a refused commit
+ * takes them back and tries again (once: a failed commit keeps none).
  */
 hm_status commit_range(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
 {
-	size_t npages = (end - va) / PAGE, want = npages, committed, promised, fresh;
-	struct tlb_gather g;
-	int err;
+	size_t npages = (end - va) / PAGE, want = npages, committed, promised;
+	hm_status s = HM_COMMITMENT_LIMIT;
 
-	if (!pressure_allows(hm, npages) || !frames_promise(&hm->frames, npages)) {
+	if (pressure_allows(hm, npages + tables_for(npages))) {
+		frames_promise(&hm->frames, npages);   /* fits: pressure_allows said so */
+		s = commit_promised(hm, va, end, prot, npages);
+	} else {
 		count_pages(hm, va, end, &committed, &promised);
 		want = npages - committed;
 		/* A recommit takes nothing, so no watermark can refuse it. */
-		if ((want && !pressure_allows(hm, want)) || !frames_promise(&hm->frames, want))
-			return reclaim_tables(hm) ? commit_range(hm, va, end, prot)
-			                          : HM_COMMITMENT_LIMIT;
+		if ((!want || pressure_allows(hm, want)) && frames_promise(&hm->frames, want))
+			s = commit_promised(hm, va, end, prot, want);
 	}
-	tlb_gather_init(&g, &hm->frames);
-	err = pt_commit(&hm->pt, va, npages, prot, &g, &fresh);
-	tlb_finish(&g);
-	if (err != PT_OK) {
-		frames_unpromise(&hm->frames, want);
-		return reclaim_tables(hm) ? commit_range(hm, va, end, prot) : HM_NO_MEMORY;
-	}
-	frames_unpromise(&hm->frames, want - fresh);
-	hm->charge += fresh;
-	return HM_OK;
+	if (s != HM_OK && reclaim_tables(hm))
+		return commit_range(hm, va, end, prot);
+	return s;
 }
 
 void decommit_range(struct hm *hm, uint64_t va, uint64_t end, bool traced, bool release)
