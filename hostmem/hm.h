@@ -71,8 +71,8 @@ struct hm {
 	size_t charge;                   /* committed pages */
 	EMemoryCriticalLevel level;      /* of the allocation in progress (pressure.c) */
 	EMemoryAvailable notified;       /* the level now (pressure.c), under the lock */
-	size_t notified_avail;           /* pressure_available when it was computed: the
-	                                    level can change only when this does (lock) */
+	size_t band_lo, band_hi;         /* pressure_available in [lo, hi]: the level stays
+	                                    (pressure_band), under the lock */
 	uint64_t level_seq;              /* bumped with each change of it, under the lock */
 	uint64_t delivered_seq;          /* the last one told (notify.c: the deliverer's) */
 	bool notify_pending, notify_busy;   /* notify.c, atomics */
@@ -176,6 +176,8 @@ bool pressure_allows(const struct hm *hm, size_t pages);
 size_t pressure_floor(const struct hm *hm, EMemoryCriticalLevel level);
 DWORD pressure_load(const struct hm *hm);
 EMemoryAvailable pressure_level(const struct hm *hm, size_t avail);
+/* The availabilities at which pressure_level gives hm->notified again. */
+void pressure_band(const struct hm *hm, size_t *lo, size_t *hi);
 
 /* fault.c: 0 when the access may be retried, else the exception code.
  * error is the #PF error code; the bits hostmem reads: */

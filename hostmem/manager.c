@@ -78,15 +78,16 @@ HRESULT hm_leave(struct hm *hm, hm_status s)
 			s = HM_CORRUPT;
 		}
 	}
+	/* Most calls change availability; few leave the level's band. */
 	avail = pressure_available(hm);
-	if (avail != hm->notified_avail) {
-		hm->notified_avail = avail;
+	if (avail < hm->band_lo || avail > hm->band_hi) {
 		level = pressure_level(hm, avail);
 		if (level != hm->notified) {
 			hm->notified = level;
 			hm->level_seq++;
 			changed = true;
 		}
+		pressure_band(hm, &hm->band_lo, &hm->band_hi);
 	}
 	hm->plat->unlock(hm->plat->ctx);
 	if (changed)
@@ -326,8 +327,8 @@ hm_status hm_init(struct hm *hm, const struct hm_platform *plat,
 	resv_tree_init(&hm->resv, VA_MIN, VA_LIMIT);
 	slab_init(&hm->nodes, &hm->frames, plat->phys_base, sizeof(struct resv));
 	slab_init(&hm->meta, &hm->frames, plat->phys_base, HM_META_OBJECT);
-	hm->notified_avail = pressure_available(hm);
-	hm->notified = pressure_level(hm, hm->notified_avail);
+	hm->notified = pressure_level(hm, pressure_available(hm));
+	pressure_band(hm, &hm->band_lo, &hm->band_hi);
 	return HM_OK;
 }
 

@@ -41,6 +41,8 @@
 #define APPDOMAIN_FLOOR_DIVISOR 32
 #define LOW_ENTER  20
 #define LOW_LEAVE  25
+#define HIGH_ENTER 50     /* entered above */
+#define HIGH_LEAVE 45     /* left at or below */
 _Static_assert(LOW_ENTER * TASK_FLOOR_DIVISOR > 100,
                "Low must be entered before the task-critical watermark refuses");
 
@@ -85,7 +87,7 @@ EMemoryAvailable pressure_level(const struct hm *hm, size_t avail)
 			return eMemoryAvailableLow;
 		break;
 	case eMemoryAvailableHigh:
-		if (pct > 45)
+		if (pct > HIGH_LEAVE)
 			return eMemoryAvailableHigh;
 		break;
 	default:
@@ -93,7 +95,36 @@ EMemoryAvailable pressure_level(const struct hm *hm, size_t avail)
 	}
 	if (pct < LOW_ENTER)
 		return eMemoryAvailableLow;
-	if (pct > 50)
+	if (pct > HIGH_ENTER)
 		return eMemoryAvailableHigh;
 	return eMemoryAvailableNeutral;
+}
+
+/* The least availability whose percent (rounded down, as pressure_level
+ * takes it) is at least p. */
+static size_t avail_at(size_t usable, size_t p)
+{
+	return (p * usable + 99) / 100;
+}
+
+/* Where pressure_level's answer stays hm->notified, worked out once per
+ * change so that hm_leave compares instead of dividing each call. */
+void pressure_band(const struct hm *hm, size_t *lo, size_t *hi)
+{
+	size_t usable = hm->frames.usable ? hm->frames.usable : 1;
+
+	switch (hm->notified) {
+	case eMemoryAvailableLow:      /* pct < LOW_LEAVE */
+		*lo = 0;
+		*hi = avail_at(usable, LOW_LEAVE) - 1;
+		break;
+	case eMemoryAvailableHigh:     /* pct > HIGH_LEAVE */
+		*lo = avail_at(usable, HIGH_LEAVE + 1);
+		*hi = (size_t)-1;
+		break;
+	default:                       /* LOW_ENTER <= pct <= HIGH_ENTER */
+		*lo = avail_at(usable, LOW_ENTER);
+		*hi = avail_at(usable, HIGH_ENTER + 1) - 1;
+		break;
+	}
 }

@@ -859,9 +859,35 @@ static void a_critical_level_out_of_range_is_e_invalidarg(void **state)
 	assert_hr(S_OK, ballast_commit(t, 1, eProcessCritical));
 }
 
+/* hm_leave recomputes the level only outside pressure_band's range: for
+ * every level and availability, inside the band exactly when the level
+ * would stay. */
+static void the_level_band_is_where_the_level_stays(void **state)
+{
+	static struct hm hm;
+	static const size_t usables[] = { 1, 2, 7, 99, 100, 101, 1000, 4093 };
+	static const EMemoryAvailable levels[] = { eMemoryAvailableLow, eMemoryAvailableNeutral,
+	                                          eMemoryAvailableHigh };
+
+	(void)state;
+	for (size_t u = 0; u < sizeof usables / sizeof usables[0]; u++) {
+		hm.frames.usable = usables[u];
+		for (size_t l = 0; l < 3; l++) {
+			size_t lo, hi;
+
+			hm.notified = levels[l];
+			pressure_band(&hm, &lo, &hi);
+			for (size_t avail = 0; avail <= usables[u]; avail++)
+				assert_int_equal(lo <= avail && avail <= hi,
+				                 pressure_level(&hm, avail) == levels[l]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_level_band_is_where_the_level_stays),
 		P(memory_load_is_the_unavailable_share_of_usable_frames),
 		P(available_bytes_count_commitments_not_residency),
 		P(memory_load_reaches_100_when_nothing_is_available),
