@@ -563,25 +563,33 @@ static bool map_one(struct pagetable *pt, uint64_t va, uint32_t prot, int *err)
 	return true;
 }
 
-/* Writes value (or clears, value 0; written: what a clear leaves if the
- * page was written meanwhile, leaf_set) and prunes the PT if that, or an
- * empty pt_prepare before it, left it empty (with keep: keeps it). */
-static bool write_one(struct pagetable *pt, uint64_t va, uint64_t value, uint64_t written,
-                      struct tlb_gather *g, bool keep)
+/* Writes value into va's PTE in table, read as old (or clears it, value 0;
+ * written: what a clear leaves if the page was written meanwhile, leaf_set),
+ * and prunes the PT if that, or an empty pt_prepare before it, left it empty
+ * (with keep: keeps it). */
+static void write_at(struct pagetable *pt, uint64_t table, uint64_t va, uint64_t old,
+                     uint64_t value, uint64_t written, struct tlb_gather *g, bool keep)
 {
-	uint64_t table = leaf_table(pt, va), old;
-	unsigned i = index_of(va, 1);
+	value = written_value(old, value);
+	if (old != value) {
+		leaf_set(pt, table, index_of(va, 1), old, value, value ? value : written);
+		entry_release(old, va, g);
+	}
+	if (value != 0 || frame_of(pt->fr, table)->count != 0)
+		return;
+	if (keep)
+		table_keep(pt, table);
+	else
+		prune_path(pt, va, g, false);
+}
+
+static bool write_one(struct pagetable *pt, uint64_t va, uint64_t value, struct tlb_gather *g)
+{
+	uint64_t table = leaf_table(pt, va);
 
 	if (!table)
 		return false;
-	old = entry_get(pt, table, i);
-	value = written_value(old, value);
-	if (old != value) {
-		leaf_set(pt, table, i, old, value, value ? value : written);
-		entry_release(old, va, g);
-	}
-	if (value == 0 && frame_of(pt->fr, table)->count == 0)
-		prune_path(pt, va, g, keep);
+	write_at(pt, table, va, entry_get(pt, table, index_of(va, 1)), value, value, g, false);
 	return true;
 }
 
@@ -595,8 +603,9 @@ static bool unmap_one(struct pagetable *pt, uint64_t va, struct range_op *op)
 	op->cleared = old != 0;
 	op->was.committed = pte_is_committed(old);
 	op->was.demand_zero = pte_is_demand_zero(old);
-	return write_one(pt, va, unmapped_value(old, op->traced), op->traced ? PTE_WRITTEN : 0,
-	                 op->g, op->keep);
+	write_at(pt, table, va, old, unmapped_value(old, op->traced),
+	         op->traced ? PTE_WRITTEN : 0, op->g, op->keep);
+	return true;
 }
 
 static bool protect_one(struct pagetable *pt, uint64_t va, uint32_t prot,
@@ -820,7 +829,7 @@ int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
 		return err;
 	if (value & (PTE_P | PTE_FRAME_MASK))
 		return PT_BAD_VALUE;
-	if (npages == 1 && write_one(pt, va, value, value, g, false))
+	if (npages == 1 && write_one(pt, va, value, g))
 		return PT_OK;
 	op = (struct range_op){ .start = va, .end = va + npages * FRAME_SIZE, .value = value, .g = g };
 	scan(pt, &op);

@@ -77,6 +77,8 @@ void tlb_finish(struct tlb_gather *g)
 {
 	uint64_t pa;
 
+	if (g->nva == 0 && !g->flush_all && !g->table_freed && g->frames.n == 0)
+		return;   /* nothing was present, nothing to free: most commits */
 	gather_flush(g);
 	while ((pa = frame_list_pop(g->fr, &g->frames)) != 0) {
 		struct frame *f = frame_of(g->fr, pa);
