@@ -57,7 +57,7 @@ static uint32_t clear_guard(struct hm *hm, uint64_t va, uint64_t e)
 	if (pte_is_demand_zero(e))
 		pt_write(&hm->pt, va, 1, pte_make_demand_zero(prot) | pte_marks(e), &g);
 	else
-		pt_protect(&hm->pt, va, 1, prot, &g);
+		pt_protect(&hm->pt, va, 1, prot, &g, 0);
 	tlb_finish(&g);
 	return STATUS_GUARD_PAGE_VIOLATION;
 }

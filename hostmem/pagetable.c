@@ -609,7 +609,7 @@ static bool unmap_one(struct pagetable *pt, uint64_t va, struct range_op *op)
 }
 
 static bool protect_one(struct pagetable *pt, uint64_t va, uint32_t prot,
-                        struct tlb_gather *g, int *err)
+                        struct tlb_gather *g, uint32_t *first, int *err)
 {
 	uint64_t table = leaf_table(pt, va), old;
 	unsigned i = index_of(va, 1);
@@ -618,8 +618,10 @@ static bool protect_one(struct pagetable *pt, uint64_t va, uint32_t prot,
 		return false;
 	old = entry_get(pt, table, i);
 	*err = pte_is_committed(old) ? PT_OK : PT_NOT_COMMITTED;
-	if (*err == PT_OK)
+	if (*err == PT_OK) {
+		*first = pte_prot(old);
 		reprotect(pt, table, i, old, prot, va, g);
+	}
 	return true;
 }
 
@@ -954,14 +956,17 @@ int pt_replace(struct pagetable *pt, uint64_t va, uint64_t decided, uint64_t val
 }
 
 int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
-               struct tlb_gather *g)
+               struct tlb_gather *g, uint32_t *first)
 {
 	struct range_op op;
+	uint32_t was;
 	int err = prot_range_check(va, npages, prot);
 
+	if (!first)
+		first = &was;
 	if (err != PT_OK)
 		return err;
-	if (npages == 1 && protect_one(pt, va, prot, g, &err))
+	if (npages == 1 && protect_one(pt, va, prot, g, first, &err))
 		return err;
 	op = (struct range_op){ .start = va, .end = va + npages * FRAME_SIZE, .prot = prot, .g = g };
 	scan(pt, &op);
@@ -969,6 +974,7 @@ int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
 		return PT_LARGE;
 	if (scan_committed(&op) != npages)
 		return PT_NOT_COMMITTED;
+	*first = pte_prot(pt_lookup(pt, va, NULL));
 	op.fn = protect_fn;
 	range_each(pt, op.start, op.end, &op);
 	return PT_OK;

@@ -160,9 +160,10 @@ void pt_reclaim(struct pagetable *pt, struct tlb_gather *g);
  * PT_BAD_RANGE if there is no such leaf (or value 0 for a PS entry). */
 int pt_replace(struct pagetable *pt, uint64_t va, uint64_t decided, uint64_t value,
                struct tlb_gather *g);
-/* New protection for every page, frames and contents kept.  Every page must
- * be committed (PT_NOT_COMMITTED); never allocates. */
+/* New protection for every page, frames and contents kept; *first (may be
+ * NULL) = the first page's protection before.  Every page must be committed
+ * (PT_NOT_COMMITTED, nothing changed); never allocates. */
 int pt_protect(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
-               struct tlb_gather *g);
+               struct tlb_gather *g, uint32_t *first);
 
 #endif

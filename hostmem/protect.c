@@ -19,31 +19,19 @@
 #include "pte.h"
 #include "tlb.h"
 
-/* Checks the range; its reservation in *r, its first page's protection in
- * *old.  One page is one lookup. */
-static hm_status check(struct hm *hm, uint64_t va, uint64_t end, DWORD prot, struct resv **r,
-                       DWORD *old)
+/* Is every page of [va, end) committed? */
+static bool all_committed(struct hm *hm, uint64_t va, uint64_t end)
 {
 	size_t committed, promised;
-	uint64_t span, first;
 
-	*r = resv_find(&hm->resv, va);
-	if (!*r || end > (*r)->end || ((*r)->flags & RESV_F_ACQUIRED))
-		return HM_NOT_RESERVED;
-	first = pte_at(hm, va, &span);
-	if (end - va == PAGE)
-		committed = pte_is_committed(first);
-	else
-		count_pages(hm, va, end, &committed, &promised);
-	if (committed != (end - va) / PAGE)
-		return HM_NOT_COMMITTED;
-	if (!pte_prot_valid(pte_prot_in(prot, (*r)->protect)))
-		return HM_INVALID_PAGE_PROTECTION;
-	*old = pte_prot(first);
-	return HM_OK;
+	count_pages(hm, va, end, &committed, &promised);
+	return committed == (end - va) / PAGE;
 }
 
-static hm_status protect_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
+/* Every page of a large-page reservation is committed, from its reserve to
+ * its release. */
+static hm_status protect_large(struct hm *hm, uint64_t va, uint64_t end, DWORD prot,
+                               DWORD *old)
 {
 	struct tlb_gather g;
 	uint64_t e;
@@ -52,6 +40,7 @@ static hm_status protect_large(struct hm *hm, uint64_t va, uint64_t end, DWORD p
 		return HM_INVALID_PARAMETER;
 	if (!pte_hw_bits(prot))
 		return HM_INVALID_PAGE_PROTECTION;
+	*old = pte_prot(pt_lookup(&hm->pt, va, 0));
 	tlb_gather_init(&g, &hm->frames);
 	for (; va < end; va += HM_LARGE_PAGE) {
 		e = pt_lookup(&hm->pt, va, 0);
@@ -61,21 +50,19 @@ static hm_status protect_large(struct hm *hm, uint64_t va, uint64_t end, DWORD p
 	return HM_OK;
 }
 
-static void protect_small(struct hm *hm, uint64_t va, uint64_t end, DWORD prot)
-{
-	struct tlb_gather g;
-
-	tlb_gather_init(&g, &hm->frames);
-	pt_protect(&hm->pt, va, (end - va) / PAGE, prot, &g);
-	tlb_finish(&g);
-}
-
+/*
+ * Windows reports a page that is not committed before a protection that the
+ * allocation's cache attribute makes invalid.  pt_protect checks the pages
+ * as it goes (one lookup for one page), so the protection is checked first
+ * and, on that rarer refusal, the pages decide which error it is.
+ */
 hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DWORD *old)
 {
+	struct tlb_gather g;
 	uint64_t va, end;
 	struct resv *r;
-	DWORD first;
-	hm_status s;
+	uint32_t first;
+	int err;
 
 	/* NT's order: the protection, then the out-pointer. */
 	if (!pte_prot_valid(prot))
@@ -86,17 +73,19 @@ hm_status vm_protect(struct hm *hm, uint64_t addr, uint64_t size, DWORD prot, DW
 		return HM_INVALID_PARAMETER;
 	va = page_down(addr);
 	end = page_up(addr + size);
-	s = check(hm, va, end, prot, &r, &first);
-	if (s != HM_OK)
-		return s;
+	r = resv_find(&hm->resv, va);
+	if (!r || end > r->end || (r->flags & RESV_F_ACQUIRED))
+		return HM_NOT_RESERVED;
 	prot = pte_prot_in(prot, r->protect);
-	if (r->flags & RESV_F_LARGE_PAGES) {
-		s = protect_large(hm, va, end, prot);
-		if (s != HM_OK)
-			return s;
-	} else {
-		protect_small(hm, va, end, prot);
-	}
+	if (!pte_prot_valid(prot))
+		return all_committed(hm, va, end) ? HM_INVALID_PAGE_PROTECTION : HM_NOT_COMMITTED;
+	if (r->flags & RESV_F_LARGE_PAGES)
+		return protect_large(hm, va, end, prot, old);
+	tlb_gather_init(&g, &hm->frames);
+	err = pt_protect(&hm->pt, va, (end - va) / PAGE, prot, &g, &first);
+	tlb_finish(&g);
+	if (err != PT_OK)
+		return HM_NOT_COMMITTED;
 	*old = first;
 	return HM_OK;
 }

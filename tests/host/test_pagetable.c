@@ -96,7 +96,7 @@ static int protect(struct fx *f, uint64_t va, size_t n, uint32_t prot)
 	int err;
 
 	tlb_gather_init(&g, &f->fr);
-	err = pt_protect(&f->pt, va, n, prot, &g);
+	err = pt_protect(&f->pt, va, n, prot, &g, 0);
 	tlb_finish(&g);
 	return err;
 }

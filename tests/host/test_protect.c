@@ -330,6 +330,19 @@ static void protect_keeps_the_cache_attribute_of_the_allocation(void **state)
 	                        PAGE_READWRITE | PAGE_WRITECOMBINE);
 }
 
+/* GUARD cannot carry the allocation's NOCACHE: refused, but a page that is
+ * not committed is reported first, whatever the protection. */
+static void an_uncommitted_page_is_reported_before_the_cache_attribute(void **state)
+{
+	struct twin *t = *state;
+
+	alloc_ok(t, BASE, 0x2000, MEM_RESERVE, PAGE_READWRITE | PAGE_NOCACHE);
+	alloc_ok(t, BASE, PG, MEM_COMMIT, PAGE_READWRITE | PAGE_NOCACHE);
+	assert_unchanged(t, E_INVALIDARG, protect(t, BASE, PG, PAGE_READWRITE | PAGE_GUARD));
+	assert_unchanged(t, E_ADDR, protect(t, BASE, 0x2000, PAGE_READWRITE | PAGE_GUARD));
+	assert_unchanged(t, E_ADDR, protect(t, BASE + PG, PG, PAGE_READWRITE | PAGE_GUARD));
+}
+
 /* K32: VirtualProtect(READONLY|NOCACHE) of plain RW memory gives READONLY. */
 static void protect_cannot_add_a_cache_attribute(void **state)
 {
@@ -409,6 +422,7 @@ int main(void)
 		T(protect_takes_effect_at_once),
 		T(protect_of_a_guard_page_returns_the_guard),
 		T(protect_keeps_the_cache_attribute_of_the_allocation),
+		T(an_uncommitted_page_is_reported_before_the_cache_attribute),
 		T(protect_cannot_add_a_cache_attribute),
 		T(committed_pages_take_the_cache_attribute_of_the_allocation),
 		T(noaccess_or_guard_in_a_cached_allocation_is_invalid_parameter),

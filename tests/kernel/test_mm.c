@@ -74,7 +74,7 @@ static int protect(uint64_t va, size_t n, uint32_t prot)
 	int s;
 
 	tlb_gather_init(&g, &the_hm()->frames);
-	s = pt_protect(&the_hm()->pt, va, n, prot, &g);
+	s = pt_protect(&the_hm()->pt, va, n, prot, &g, 0);
 	tlb_finish(&g);
 	return s;
 }
