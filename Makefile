@@ -25,8 +25,15 @@ WARN        := -Wall -Wextra -Werror -Wno-unused-parameter
 CORE_CFLAGS := -std=gnu11 -ffreestanding $(WARN) -I.
 
 # ---------------------------------------------------------------- kernel
-KERNEL_C    := $(wildcard kernel/*.c) $(HOSTMEM_SRC) $(wildcard tests/kernel/*.c) $(KTEST_EXTRA)
-KERNEL_S    := $(wildcard kernel/*.S)
+# kernel/ holds the kernel's core; kernel/arch/$(ARCH) the CPU and the board
+# (its headers are included by bare name, so the core names no architecture),
+# kernel/console the interactive console, kernel/demo and kernel/bench the
+# other boot modes.
+ARCH        := x86_64
+KERNEL_DIRS := kernel kernel/arch/$(ARCH) kernel/console kernel/demo kernel/bench
+KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c)) $(HOSTMEM_SRC) \
+               $(wildcard tests/kernel/*.c) $(KTEST_EXTRA)
+KERNEL_S    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 KCFLAGS     := $(CORE_CFLAGS) -O2 -g -nostdlib -fno-pic -fno-pie -mcmodel=kernel \
                -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
                -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-toplevel-reorder -DHM_KERNEL
@@ -62,19 +69,22 @@ $(DEPS): scripts/install-deps.sh
 	@mkdir -p $(BUILD) && touch $@
 
 # ---------------------------------------------------------------- kernel build
+# The architecture's headers are for the kernel and its tests, never hostmem/.
+KINC := -Ikernel/arch/$(ARCH)
+$(BUILD)/kernel/hostmem/%.o: KINC :=
 $(BUILD)/kernel/%.o: %.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(KINC) -MMD -MP -c $< -o $@
 $(BUILD)/kernel/%.o: %.S | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(KCFLAGS) $(KINC) -MMD -MP -c $< -o $@
 define extra_rule
 $(BUILD)/kernel/extra/$(notdir $(1:.c=.o)): $(1) | $(DEPS)
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"
-	$$(Q)$$(CC) $$(KCFLAGS) -MMD -MP -c $$< -o $$@
+	$$(Q)$$(CC) $$(KCFLAGS) $$(KINC) -MMD -MP -c $$< -o $$@
 endef
 $(foreach f,$(KTEST_EXTRA),$(if $(findstring ..,$f),$(eval $(call extra_rule,$f))))
 

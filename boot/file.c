@@ -8,7 +8,7 @@
  * kernel runs, so nothing read here may be referenced after the hand-over
  * (the loader copies what it keeps).
  */
-#include "boot/loader.h"
+#include "boot/services.h"
 
 static EFI_GUID loaded_image_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
 static EFI_GUID simple_fs_guid = EFI_SIMPLE_FILE_SYSTEM_PROTOCOL_GUID;

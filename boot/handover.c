@@ -21,7 +21,7 @@
  *   do not map: the kernel loads its own stack, GDT and IDT before any
  *   push, segment load or exception.
  */
-#include "boot/loader.h"
+#include "boot/services.h"
 
 #define EFI_RETRIES 4
 

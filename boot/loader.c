@@ -20,10 +20,8 @@
  * copy, higher-half tables) is allocated with the OS types of bootinfo.h;
  * everything else is EfiLoaderData and free once the kernel runs.
  */
-#include "boot/loader.h"
+#include "boot/services.h"
 
-#define DEBUG_EXIT_PORT  0xf4
-#define DEBUG_EXIT_FAIL  0x13       /* QEMU exit status (0x13 << 1) | 1 = 39 */
 #define MMAP_SLACK_DESCS 16
 
 static inline uint64_t rdtsc(void)
@@ -32,33 +30,6 @@ static inline uint64_t rdtsc(void)
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
-}
-
-static void __attribute__((noreturn)) exit_qemu(void)
-{
-	__asm__ volatile("outb %0, %1"
-			 : : "a"((uint8_t)DEBUG_EXIT_FAIL), "Nd"(DEBUG_EXIT_PORT));
-	/* Without the debug-exit device the write does nothing: stop here. */
-	for (;;)
-		__asm__ volatile("cli; hlt");
-}
-
-void loader_fail(const char *what, const char *reason)
-{
-	Print(L"loader: %a: %a\r\n", what, reason);
-	exit_qemu();
-}
-
-void loader_fail_status(const char *what, EFI_STATUS st)
-{
-	Print(L"loader: %a: %r\r\n", what, st);
-	exit_qemu();
-}
-
-EFI_STATUS loader_alloc(UINT32 type, UINTN pages, uint64_t *pa)
-{
-	return BS->AllocatePages(AllocateAnyPages, (EFI_MEMORY_TYPE)type, pages,
-				 pa);
 }
 
 static uint64_t tsc_calibrate(void)

@@ -23,7 +23,7 @@
  * page and the three regions live under different PML4 entries, so a
  * second write can only be a loader bug, and it stops the boot.
  */
-#include "boot/loader.h"
+#include "boot/services.h"
 
 #define PTE_P     (1ull << 0)
 #define PTE_W     (1ull << 1)

@@ -4,8 +4,10 @@
  * hostmem.h.
  *
  * Who does what:
- *   manager.c   the COM object: locking, the dead state, verify after each
- *               call, status -> HRESULT.  The only file that knows HRESULTs.
+ *   manager.c   the COM object IHostMemoryManager, and the hostmem_* calls.
+ *   call.c      the way out of every call: verify in tests, the level,
+ *               unlock, notify, status -> HRESULT.
+ *   dead.c      the state in which every call is refused.  iid.c  the IIDs.
  *   alloc.c     VirtualAlloc: validation, then reserve / commit / reset.
  *   free.c      VirtualFree: validation, then release / decommit.
  *   protect.c   VirtualProtect.   query.c  VirtualQuery.
@@ -80,7 +82,7 @@ struct hm {
 	size_t acquired;                 /* nodes that are acquired space (vaspace.c) */
 	uint32_t refs;
 	enum hm_verify_mode verify;
-	bool dead;                       /* every call is refused (manager.c) */
+	bool dead;                       /* every call is refused (dead.c) */
 	bool corrupt;                    /* ... because verify failed: faults too */
 	char why[192];                   /* what verify found, once dead */
 };
@@ -135,7 +137,7 @@ bool caller_probe(const struct hm *hm, void *p, size_t n);
 /* malloc.c: CreateMalloc. */
 HRESULT hmalloc_create(struct hm *hm, DWORD type, IHostMalloc **out);
 
-/* manager.c: every public call is hm_enter (hm_lock; false if dead), the
+/* call.c: every public call is hm_enter (hm_lock; false if dead), the
  * work, hm_leave (verify in tests, unlock, notify, status -> HRESULT).
  * hm_lock is the platform's lock plus collecting the frames cleared
  * outside it (frame.c, theory 8); hostmem takes its lock only through it. */

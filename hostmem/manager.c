@@ -8,13 +8,7 @@
  * table in status.c, and only then store the results in caller memory: a
  * store may fault, and the fault comes back into hostmem.
  *
- * The dead state has two causes.  A failed process-critical allocation: the
- * process cannot go on, every later call returns HOST_E_CLRNOTAVAILABLE, but
- * the structures are sound and every promise already given is kept: faults on
- * committed memory are still served (demand-zero, guard pages).  A failed
- * verify (E_FAIL once, then HOST_E_CLRNOTAVAILABLE): nothing the manager
- * holds can be trusted, so faults are no longer resolved either; pages
- * already mapped keep working, since the MMU needs nothing from us for them.
+ * What every call does on its way out is call.c's; the dead state, dead.c's.
  * Reference counting is honoured, but the storage belongs to the embedder:
  * the last Release frees nothing.
  */
@@ -22,78 +16,6 @@
 #include "embed.h"
 #include "pte.h"
 #include "verify.h"
-
-const IID IID_IUnknown = { 0x00000000, 0x0000, 0x0000, { 0xC0, 0, 0, 0, 0, 0, 0, 0x46 } };
-const IID IID_IHostMemoryManager = { 0x7BC698D1, 0xF9E3, 0x4460,
-	{ 0x9C, 0xDE, 0xD0, 0x42, 0x48, 0xE9, 0xFA, 0x25 } };
-const IID IID_IHostMalloc = { 0x1831991C, 0xCC53, 0x4A31,
-	{ 0xB2, 0x18, 0x04, 0xE9, 0x10, 0x44, 0x64, 0x79 } };
-const IID IID_ICLRMemoryNotificationCallback = { 0x47EB8E57, 0x0846, 0x4546,
-	{ 0xAF, 0x76, 0x6F, 0x42, 0xFC, 0xFC, 0x26, 0x49 } };
-
-bool hm_same_iid(REFIID a, REFIID b)
-{
-	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
-
-	for (size_t i = 0; i < sizeof(IID); i++)
-		if (x[i] != y[i])
-			return false;
-	return true;
-}
-
-/* From now on every call is refused: the process cannot go on (a failed
- * process-critical allocation) or the manager cannot be trusted (verify). */
-void hm_die(struct hm *hm, const char *why)
-{
-	size_t i;
-
-	for (i = 0; why[i] && i + 1 < sizeof(hm->why); i++)
-		hm->why[i] = why[i];
-	hm->why[i] = '\0';
-	hm->dead = true;
-	hm->plat->log(hm->plat->ctx, hm->why);
-}
-
-/* Lock held: a broken invariant was found; not even faults are served. */
-void hm_corrupt(struct hm *hm, const char *why)
-{
-	hm->corrupt = true;
-	hm_die(hm, why);
-}
-
-/* Verifies (in tests), notes a level change, drops the lock, then has the
- * callback told (notify.c): it runs without our lock, so it may call back
- * into the manager. */
-HRESULT hm_leave(struct hm *hm, hm_status s)
-{
-	EMemoryAvailable level;
-	size_t avail;
-	bool changed = false;
-
-	if (!hm->dead && hm->verify == HM_VERIFY_EACH) {
-		char why[sizeof(hm->why)];
-
-		if (!verify_manager_in_use(hm, why, sizeof(why))) {
-			hm_corrupt(hm, why);
-			s = HM_CORRUPT;
-		}
-	}
-	/* Most calls change availability; few leave the level's band. */
-	avail = pressure_available(hm);
-	if (avail < hm->band_lo || avail > hm->band_hi) {
-		level = pressure_level(hm, avail);
-		if (level != hm->notified) {
-			hm->notified = level;
-			hm->level_seq++;
-			changed = true;
-		}
-		pressure_band(hm, &hm->band_lo, &hm->band_hi);
-	}
-	hm->plat->unlock(hm->plat->ctx);
-	if (changed)
-		hm_notify(hm);
-	return hm_status_hresult(s);
-}
 
 /* ------------------------------------------------------------ IUnknown */
 

@@ -16,7 +16,7 @@
  * ones next, and the last usable/32 pages are a reserve only process-critical
  * requests reach.  A process-critical request that still fails for lack of
  * memory leaves the process unable to go on: the manager becomes unusable
- * (manager.c), as the interface requires.
+ * (dead.c), as the interface requires.
  *
  * Notifications: the level reported to ICLRMemoryNotificationCallback is a
  * function of available / usable with hysteresis, so a workload hovering at a

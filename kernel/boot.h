@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include "boot/bootinfo.h"
 #include "memmap.h"
 
@@ -19,6 +20,8 @@ static inline void *phys_to_virt(uint64_t pa) { return (void *)(DIRECT_MAP_BASE 
 /* The value of key=value on the command line (into buf), or NULL. */
 const char *cmdline_get(const char *key, char *buf, size_t len);
 uint64_t cmdline_number(const char *key, uint64_t dflt);
+/* Is key=value on the command line? */
+bool cmdline_is(const char *key, const char *value);
 
 /* Milliseconds since the loader started, from the TSC. */
 uint64_t uptime_ms(void);

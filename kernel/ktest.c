@@ -1,7 +1,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include "ktest.h"
-#include "console.h"
+#include "print.h"
 #include "smp.h"
 #include "boot.h"
 #include "memory.h"

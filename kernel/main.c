@@ -7,77 +7,19 @@
  * identity-mapped trampoline is the only thing there.
  */
 #include "boot.h"
-#include "console.h"
+#include "print.h"
 #include "cpu.h"
 #include "ktest.h"
 #include "panic.h"
 #include "qemu.h"
 #include "serial.h"
 #include "memory.h"
-#include "demo.h"
-#include "bench.h"
-#include "shell.h"
+#include "kernel/demo/demo.h"
+#include "kernel/bench/bench.h"
+#include "kernel/console/shell.h"
 #include "smp.h"
 #include "percpu.h"
 #include "trap.h"
-
-const struct bootinfo *boot_info;
-struct memmap_summary boot_mem;
-struct mem_range boot_usable[MAX_USABLE_RANGES];
-size_t boot_nusable;
-
-static int streq_n(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
-}
-
-const char *cmdline_get(const char *key, char *buf, size_t len)
-{
-	const char *s = boot_info->cmdline;
-	size_t klen = 0;
-
-	while (key[klen])
-		klen++;
-	while (*s) {
-		while (*s == ' ')
-			s++;
-		const char *word = s;
-		while (*s && *s != ' ')
-			s++;
-		if ((size_t)(s - word) > klen && word[klen] == '=' && streq_n(word, key, klen)) {
-			size_t n = 0;
-			for (const char *v = word + klen + 1; v < s && n + 1 < len; v++)
-				buf[n++] = *v;
-			buf[n] = '\0';
-			return buf;
-		}
-	}
-	return 0;
-}
-
-uint64_t cmdline_number(const char *key, uint64_t dflt)
-{
-	char buf[24];
-	uint64_t v = 0;
-
-	if (!cmdline_get(key, buf, sizeof(buf)) || !buf[0])
-		return dflt;
-	for (const char *p = buf; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return dflt;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	return v;
-}
-
-uint64_t uptime_ms(void)
-{
-	uint64_t hz = boot_info->tsc_hz ? boot_info->tsc_hz : 1000000000ull;
-	return (rdtsc() - boot_info->tsc_at_loader) / (hz / 1000);
-}
 
 static void check_bootinfo(const struct bootinfo *bi)
 {
@@ -86,17 +28,6 @@ static void check_bootinfo(const struct bootinfo *bi)
 		panic("boot info: magic %llx version %u size %u, expected %llx %u %zu",
 		      (unsigned long long)bi->magic, bi->version, bi->size,
 		      (unsigned long long)BOOTINFO_MAGIC, BOOTINFO_VERSION, sizeof(*bi));
-}
-
-/* What every CPU sets for itself (smp.c calls it on the others): CR0.WP
- * makes read-only pages read-only for ring 0 too; EFER.NXE gives the NX bit
- * meaning; PAT entry 1 becomes write-combining for PAGE_WRITECOMBINE. */
-void cpu_setup(void)
-{
-	write_cr0(read_cr0() | CR0_WP);
-	write_cr4(read_cr4() & ~(CR4_SMEP | CR4_SMAP));
-	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
-	wrmsr(MSR_PAT, (rdmsr(MSR_PAT) & ~0xFF00ull) | (0x01ull << 8));
 }
 
 /* The boot CPU's setup, and the lower half emptied for hostmem. */
@@ -156,7 +87,6 @@ static void crash_if_asked(void)
 
 void kmain(const struct bootinfo *bi)
 {
-	char mode[16];
 	int testing;
 
 	serial_init();
@@ -170,14 +100,14 @@ void kmain(const struct bootinfo *bi)
 	kprintf("boot: kernel running %llu ms after loader entry (TSC %llu MHz)\n",
 	        (unsigned long long)uptime_ms(), (unsigned long long)(bi->tsc_hz / 1000000));
 	smp_start_others();
-	testing = cmdline_get("mode", mode, sizeof(mode)) && streq_n(mode, "test", 5);
+	testing = cmdline_is("mode", "test");
 	memory_init(testing);
 	crash_if_asked();
 	if (testing)
 		qemu_exit(ktest_run_all() ? EXIT_FAIL : EXIT_PASS);
-	if (cmdline_get("mode", mode, sizeof(mode)) && streq_n(mode, "bench", 6))
+	if (cmdline_is("mode", "bench"))
 		qemu_exit(bench_run() ? EXIT_FAIL : EXIT_PASS);
-	if (cmdline_get("mode", mode, sizeof(mode)) && streq_n(mode, "console", 8))
+	if (cmdline_is("mode", "console"))
 		shell_run();             /* a terminal or a script drives it; quit exits */
 	qemu_exit(demo_run() ? EXIT_FAIL : EXIT_PASS);
 }

@@ -18,8 +18,9 @@
  * E_POINTER instead of panicking the kernel.
  */
 #include "memory.h"
+#include "deadline.h"
 #include "boot.h"
-#include "console.h"
+#include "print.h"
 #include "cpu.h"
 #include "panic.h"
 #include "recover.h"
@@ -28,9 +29,9 @@
 #include "hostmem/embed.h"
 
 static IHostMemoryManager *manager;
-static struct { uint32_t next, serving; int owner; } lock = { 0, 0, -1 };
+static struct { uint32_t next, serving; int owner; } hm_lock_word = { 0, 0, -1 };
 static uint8_t storage[4096] __attribute__((aligned(64)));
-static struct phys_range ranges[MAX_USABLE_RANGES];
+static struct phys_range usable_ranges[MAX_USABLE_RANGES];
 
 static void k_flush_page(void *ctx, uint64_t va) { invlpg(va); }
 static void k_shootdown(void *ctx, const uint64_t *va, unsigned n) { smp_shootdown(va, n); }
@@ -94,24 +95,24 @@ static void k_lock(void *ctx)
 	int me = (int)smp_cpu_id();
 	uint32_t ticket;
 
-	if (__atomic_load_n(&lock.owner, __ATOMIC_RELAXED) == me)
+	if (__atomic_load_n(&hm_lock_word.owner, __ATOMIC_RELAXED) == me)
 		panic("hostmem re-entered on cpu %d while it holds its lock", me);
-	ticket = __atomic_fetch_add(&lock.next, 1, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&lock.serving, __ATOMIC_ACQUIRE) != ticket)
-		smp_wait_for(&lock.serving, ticket, smp_deadline(10000),
+	ticket = __atomic_fetch_add(&hm_lock_word.next, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&hm_lock_word.serving, __ATOMIC_ACQUIRE) != ticket)
+		smp_wait_for(&hm_lock_word.serving, ticket, deadline_in(10000),
 		             "hostmem's lock: not granted within 10 s");
-	__atomic_store_n(&lock.owner, me, __ATOMIC_RELAXED);
+	__atomic_store_n(&hm_lock_word.owner, me, __ATOMIC_RELAXED);
 }
 
 /* seq_cst: the store and smp_wake's read of the sleepers are Dekker's pair
  * (smp.c, theory 5). */
 static void k_unlock(void *ctx)
 {
-	uint32_t next = lock.serving + 1;
+	uint32_t next = hm_lock_word.serving + 1;
 
-	__atomic_store_n(&lock.owner, -1, __ATOMIC_RELAXED);
-	__atomic_store_n(&lock.serving, next, __ATOMIC_SEQ_CST);
-	smp_wake(&lock.serving, next);
+	__atomic_store_n(&hm_lock_word.owner, -1, __ATOMIC_RELAXED);
+	__atomic_store_n(&hm_lock_word.serving, next, __ATOMIC_SEQ_CST);
+	smp_wake(&hm_lock_word.serving, next);
 }
 
 __attribute__((noreturn)) static void k_panic(void *ctx, const char *why)
@@ -139,8 +140,8 @@ void memory_init(int debug)
 	if (hostmem_storage_size() > sizeof(storage))
 		panic("memory: the manager needs %zu bytes of storage", hostmem_storage_size());
 	for (size_t i = 0; i < boot_nusable; i++)
-		ranges[i] = (struct phys_range){ boot_usable[i].base, boot_usable[i].end };
-	hr = hostmem_init(storage, &platform, ranges, boot_nusable, read_cr3() & ~0xFFFull,
+		usable_ranges[i] = (struct phys_range){ boot_usable[i].base, boot_usable[i].end };
+	hr = hostmem_init(storage, &platform, usable_ranges, boot_nusable, read_cr3() & ~0xFFFull,
 	                  debug ? FRAMES_DEBUG : 0, &manager);
 	if (hr != S_OK)
 		panic("memory: hostmem_init failed: %s (0x%08x)", hostmem_hresult_name(hr), (uint32_t)hr);

@@ -6,7 +6,7 @@
  */
 #include <stdarg.h>
 #include "panic.h"
-#include "console.h"
+#include "print.h"
 #include "cpu.h"
 #include "qemu.h"
 

@@ -17,7 +17,7 @@
  *    spins on hostmem's lock cannot take an IPI.  So every wait loop calls
  *    cpu_relax(), which pauses (under multi-threaded TCG an unpaused spin
  *    starves the other vCPUs) and applies a pending shootdown itself.  Every
- *    wait is bounded (smp_deadline) and panics with what it waited for.
+ *    wait is bounded (deadline_in) and panics with what it waited for.
  *
  * 3. Shootdown.  Only hostmem starts one, under its lock, so there is one
  *    at a time: the batch (up to TLB_GATHER_MAX addresses, or "all") is
@@ -65,10 +65,11 @@
  * CPU, published through work_gen; done and the fault record by atomics.
  */
 #include "smp.h"
+#include "deadline.h"
 #include "percpu.h"
 #include "apic.h"
 #include "boot.h"
-#include "console.h"
+#include "print.h"
 #include "cpu.h"
 #include "panic.h"
 #include "recover.h"
@@ -112,17 +113,6 @@ void percpu_set(struct cpu *c)
 	wrmsr(0xC0000101u, (uint64_t)c);     /* IA32_GS_BASE */
 }
 
-uint64_t smp_deadline(uint64_t ms)
-{
-	return rdtsc() + boot_info->tsc_hz / 1000 * ms;
-}
-
-void smp_check_deadline(uint64_t deadline, const char *what)
-{
-	if (rdtsc() > deadline)
-		panic("cpu %u: %s", this_cpu()->id, what);
-}
-
 /* Applies the published batch if this CPU has not yet. */
 static void shootdown_apply(void)
 {
@@ -163,7 +153,7 @@ void cpu_relax(void)
 
 static void wait_for_acks(uint64_t gen, unsigned mask)
 {
-	uint64_t deadline = smp_deadline(10000);
+	uint64_t deadline = deadline_in(10000);
 
 	for (unsigned i = 0; i < MAX_CPUS; i++) {
 		if (!(mask & (1u << i)))
@@ -234,7 +224,7 @@ void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const 
 	uint32_t now;
 
 	while ((now = __atomic_load_n(word, __ATOMIC_ACQUIRE)) != want) {
-		smp_check_deadline(deadline, what);
+		deadline_check(deadline, what);
 		if (may_sleep && spins >= (want - now == 1 ? SPINS_WHEN_NEXT : SPINS_BEFORE_SLEEP)) {
 			sleep_once(c, word, want);
 			spins = 0;
@@ -261,12 +251,12 @@ void smp_wake(const uint32_t *word, uint32_t value)
 
 void smp_barrier_all(void)
 {
-	uint64_t gen, deadline = smp_deadline(10000);
+	uint64_t gen, deadline = deadline_in(10000);
 	unsigned me = this_cpu()->id;
 
 	while (__atomic_exchange_n(&barrier_lock, 1, __ATOMIC_ACQUIRE)) {
 		cpu_relax();
-		smp_check_deadline(deadline, "smp_barrier_all: another barrier held on for 10 s");
+		deadline_check(deadline, "smp_barrier_all: another barrier held on for 10 s");
 	}
 	gen = __atomic_add_fetch(&barrier_gen, 1, __ATOMIC_SEQ_CST);
 	barrier_apply();
@@ -277,7 +267,7 @@ void smp_barrier_all(void)
 			continue;
 		while (__atomic_load_n(&cpus[i].barrier_seen, __ATOMIC_ACQUIRE) < gen) {
 			cpu_relax();
-			smp_check_deadline(deadline, "smp_barrier_all: a CPU did not acknowledge in 10 s");
+			deadline_check(deadline, "smp_barrier_all: a CPU did not acknowledge in 10 s");
 		}
 	}
 	__atomic_store_n(&barrier_lock, 0, __ATOMIC_RELEASE);
@@ -342,10 +332,10 @@ void smp_run_all(void (*fn)(void *arg, unsigned cpu), void *arg)
 		apic_send_all_others(IPI_WAKE);
 	this_cpu()->work_seen = work_gen;
 	work_run();
-	deadline = smp_deadline(60000);
+	deadline = deadline_in(60000);
 	while (__atomic_load_n(&work_done, __ATOMIC_ACQUIRE) < n) {
 		cpu_relax();
-		smp_check_deadline(deadline, "smp_run_all: the other CPUs did not finish within 60 s");
+		deadline_check(deadline, "smp_run_all: the other CPUs did not finish within 60 s");
 	}
 }
 
@@ -450,7 +440,7 @@ static bool start_cpu(uint64_t base, unsigned n, uint32_t apic)
 	*(uint64_t *)tramp_field(base, tramp_cpu) = (uint64_t)c;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	apic_start_cpu(apic, (uint8_t)(base >> 12));
-	deadline = smp_deadline(1000);
+	deadline = deadline_in(1000);
 	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
 		__asm__ volatile("pause" ::: "memory");
 		if (rdtsc() > deadline)

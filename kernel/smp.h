@@ -41,8 +41,4 @@ uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu);
 void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const char *what);
 void smp_wake(const uint32_t *word, uint32_t value);
 
-/* Panics with what when the TSC passes deadline (from smp_deadline). */
-uint64_t smp_deadline(uint64_t ms);
-void smp_check_deadline(uint64_t deadline, const char *what);
-
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# map-plot.sh IN PNG: draws the console's `map csv` (kernel/map.c) as a
+# map-plot.sh IN PNG: draws the console's `map csv` (kernel/console/map.c) as a
 # picture of the address space, like VMMap's: one bar per reservation.
 #
 # IN is a serial log (build/serial-*.log; the last `map csv` in it is drawn)

@@ -1,4 +1,4 @@
-# The serial console (kernel/shell.c): `make run` opens it on a terminal;
+# The serial console (kernel/console/shell.c): `make run` opens it on a terminal;
 # `make run SCRIPT=file` types a file into it (tests/run-kernel.sh).
 #
 #   make console-test   one boot driven by tests/console/session.hm, a check

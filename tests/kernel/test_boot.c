@@ -4,7 +4,7 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/boot.h"
-#include "kernel/cpu.h"
+#include "cpu.h"
 #include "hostmem/hostmem.h"
 #include <stddef.h>
 

@@ -11,7 +11,7 @@
 #include "kernel/ktest.h"
 #include "kernel/boot.h"
 #include "kernel/memory.h"
-#include "kernel/cpu.h"
+#include "cpu.h"
 #include "hostmem/hm.h"
 #include "hostmem/pte.h"
 #include "hostmem/tlb.h"

@@ -6,11 +6,12 @@
  * SMP=1 makes them fail with that reason).
  */
 #include "kernel/ktest.h"
+#include "kernel/deadline.h"
 #include "kernel/smp.h"
 #include "kernel/boot.h"
-#include "kernel/cpu.h"
-#include "kernel/percpu.h"
-#include "kernel/console.h"
+#include "cpu.h"
+#include "percpu.h"
+#include "kernel/print.h"
 #include "hostmem/format.h"
 #include "tests/kernel/vm.h"
 
@@ -24,7 +25,7 @@
  * only the IPI may flush this CPU's TLB in the tests that use it. */
 static bool wait_flag(volatile int *flag, int want)
 {
-	uint64_t deadline = smp_deadline(5000);
+	uint64_t deadline = deadline_in(5000);
 
 	while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) < want) {
 		__asm__ volatile("pause" ::: "memory");
@@ -522,7 +523,7 @@ struct nap { struct ktest_run *t; volatile uint8_t *p; uint32_t word, after, don
 /* Until CPU 1 sleeps in smp_wait_for (it spins a little first). */
 static void until_cpu1_sleeps(struct ktest_run *t)
 {
-	uint64_t deadline = smp_deadline(5000);
+	uint64_t deadline = deadline_in(5000);
 
 	while (!__atomic_load_n(&cpus[1].sleeping, __ATOMIC_SEQ_CST)) {
 		__asm__ volatile("pause" ::: "memory");
@@ -538,7 +539,7 @@ static void nap_stale(void *arg, unsigned cpu)
 
 	if (cpu == 1) {
 		KASSERT_EQ(try_read(n->p, &v, 0), 0);
-		smp_wait_for(&n->word, 1, smp_deadline(5000), "test: CPU 1 not woken in 5 s");
+		smp_wait_for(&n->word, 1, deadline_in(5000), "test: CPU 1 not woken in 5 s");
 		n->after = try_read(n->p, &v, 0);
 	} else if (cpu == 0) {
 		until_cpu1_sleeps(t);
@@ -573,14 +574,14 @@ static void nap_wake(void *arg, unsigned cpu)
 
 	for (uint32_t k = 1; k <= n->rounds; k++) {
 		if (cpu == 1) {
-			smp_wait_for(&n->word, k, smp_deadline(5000), "test: CPU 1 not woken in 5 s");
+			smp_wait_for(&n->word, k, deadline_in(5000), "test: CPU 1 not woken in 5 s");
 			__atomic_store_n(&n->done, k, __ATOMIC_SEQ_CST);
 			smp_wake(&n->done, k);
 		} else if (cpu == 0) {
 			until_cpu1_sleeps(t);
 			__atomic_store_n(&n->word, k, __ATOMIC_SEQ_CST);
 			smp_wake(&n->word, k);
-			smp_wait_for(&n->done, k, smp_deadline(5000), "test: CPU 1 did not go on in 5 s");
+			smp_wait_for(&n->done, k, deadline_in(5000), "test: CPU 1 did not go on in 5 s");
 		}
 	}
 }

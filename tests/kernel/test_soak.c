@@ -18,7 +18,7 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/boot.h"
-#include "kernel/console.h"
+#include "kernel/print.h"
 #include "kernel/memory.h"
 #include "hostmem/embed.h"
 

@@ -11,7 +11,7 @@
  */
 #include "commands.h"
 #include "shell.h"
-#include "console.h"
+#include "kernel/print.h"
 #include "names.h"
 #include "hostmem/format.h"
 

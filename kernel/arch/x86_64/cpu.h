@@ -55,4 +55,8 @@ static inline bool interrupts_on(void)
 static inline void flush_tlb(void) { write_cr3(read_cr3()); }
 static inline void halt_forever(void) { for (;;) __asm__ volatile("cli; hlt"); }
 
+/* The control registers and MSRs every CPU sets for itself (cpu.c: the boot
+ * CPU in kmain, the others as smp.c starts them). */
+void cpu_setup(void);
+
 #endif

@@ -46,10 +46,6 @@ static inline struct cpu *this_cpu(void)
 /* Makes c the running CPU's block (sets IA32_GS_BASE). */
 void percpu_set(struct cpu *c);
 
-/* The control registers and MSRs every CPU sets for itself (main.c; smp.c
- * calls it on the others). */
-void cpu_setup(void);
-
 /* One iteration of a wait: pause, and the work another CPU may be waiting
  * for from this one (a TLB shootdown), since a spinning CPU may have
  * interrupts off. */

@@ -2,7 +2,7 @@
  * Exception entry points.  Every vector lands in trap_common with the same
  * frame: the CPU's (ss, rsp, rflags, cs, rip), an error code (0 pushed by the
  * entry when the CPU gives none), the vector, then all general registers, in
- * the order of struct trapframe (kernel/trap.h; trap() is in trap.c).
+ * the order of struct trapframe (trap.h; trap() is in trap.c).
  */
 	.text
 

@@ -25,11 +25,11 @@
  * reads them from the serial log).
  */
 #include "bench.h"
-#include "boot.h"
-#include "console.h"
+#include "kernel/boot.h"
+#include "kernel/print.h"
 #include "cpu.h"
-#include "memory.h"
-#include "smp.h"
+#include "kernel/memory.h"
+#include "kernel/smp.h"
 #include "hostmem/format.h"
 
 #define KiB       1024ull

@@ -17,7 +17,7 @@
  */
 #include "shell.h"
 #include "commands.h"
-#include "console.h"
+#include "kernel/print.h"
 #include "lineedit.h"
 #include "qemu.h"
 
@@ -84,10 +84,6 @@ static const struct command commands[] = {
 };
 
 #define NCOMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
-
-static int lineno;
-
-int shell_lineno(void) { return lineno; }
 
 static const struct command *find(const char *name)
 {
@@ -325,7 +321,7 @@ void shell_run(void)
 	kprintf("\nhostmem console: the contract on the real MMU, one call per line.\n"
 	        "`help` lists the commands; `quit` or Ctrl-D leaves QEMU.\n");
 	for (;;) {
-		lineno++;
+		shell_next_line();
 		if (lineedit_read(prompt(), line, sizeof(line)) < 0) {
 			kprintf("end of input\n");
 			qemu_exit(EXIT_PASS);

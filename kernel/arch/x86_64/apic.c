@@ -4,10 +4,11 @@
  * to send), after which the delivery-status bit says when the APIC took it.
  */
 #include "apic.h"
-#include "boot.h"
+#include "kernel/deadline.h"
+#include "kernel/boot.h"
 #include "cpu.h"
-#include "panic.h"
-#include "smp.h"
+#include "kernel/panic.h"
+#include "kernel/smp.h"
 
 #define APIC_PHYS    0xFEE00000ull
 #define REG_ID       0x020
@@ -70,13 +71,13 @@ void apic_eoi(void) { wr(REG_EOI, 0); }
 
 static void icr(uint32_t hi, uint32_t lo)
 {
-	uint64_t deadline = smp_deadline(1000);
+	uint64_t deadline = deadline_in(1000);
 
 	wr(REG_ICR_HI, hi);
 	wr(REG_ICR_LO, lo);
 	while (rd(REG_ICR_LO) & ICR_PENDING) {
 		__asm__ volatile("pause");
-		smp_check_deadline(deadline, "apic: an IPI was not delivered within 1 s");
+		deadline_check(deadline, "apic: an IPI was not delivered within 1 s");
 	}
 }
 

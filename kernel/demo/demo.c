@@ -5,11 +5,11 @@
  * map and the counters, and leaves nothing behind.
  */
 #include "demo.h"
-#include "console.h"
-#include "memory.h"
-#include "map.h"
-#include "names.h"
-#include "recover.h"
+#include "kernel/print.h"
+#include "kernel/memory.h"
+#include "kernel/console/map.h"
+#include "kernel/console/names.h"
+#include "kernel/recover.h"
 #include <stdbool.h>
 
 #define P 4096ull

@@ -12,8 +12,8 @@
  */
 #include "commands.h"
 #include "shell.h"
-#include "console.h"
-#include "demo.h"
+#include "kernel/print.h"
+#include "kernel/demo/demo.h"
 #include "qemu.h"
 
 static IHostMalloc *heaps[2];            /* [1]: MALLOC_EXECUTABLE */

@@ -7,9 +7,9 @@
  */
 #include "trap.h"
 #include "cpu.h"
-#include "recover.h"
-#include "panic.h"
-#include "memory.h"
+#include "kernel/recover.h"
+#include "kernel/panic.h"
+#include "kernel/memory.h"
 #include "hostmem/hostmem.h"
 
 static uint32_t exception_code(uint64_t vector)

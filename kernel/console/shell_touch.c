@@ -14,7 +14,7 @@
  */
 #include "commands.h"
 #include "shell.h"
-#include "console.h"
+#include "kernel/print.h"
 #include "names.h"
 
 #define LOWER_HALF_END 0x0000800000000000ull

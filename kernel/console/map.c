@@ -25,7 +25,7 @@
  */
 #include "map.h"
 #include "commands.h"
-#include "console.h"
+#include "kernel/print.h"
 #include "names.h"
 #include "shell.h"
 #include "hostmem/format.h"

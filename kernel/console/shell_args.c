@@ -1,6 +1,7 @@
 /*
  * The console's words: how a typed argument becomes a number, a protection
- * or an allocation flag, and how a result is shown.
+ * or an allocation flag, and how a result is shown; and the state the words
+ * refer to (what `$` stands for, the number of the line).
  *
  * Only syntax is checked here.  Whether a protection or a flag mix is valid
  * is the contract's business, so `alloc 64K rw+rx` reaches VirtualAlloc and
@@ -13,8 +14,8 @@
  */
 #include <stdarg.h>
 #include "shell.h"
-#include "console.h"
-#include "memory.h"
+#include "kernel/print.h"
+#include "kernel/memory.h"
 #include "names.h"
 #include "trap.h"
 #include "hostmem/format.h"
@@ -24,8 +25,11 @@
 static uint64_t last;
 static int have_last;      /* `$` means nothing until a command returned a base */
 static char why[320];
+static int lineno;
 
 void shell_set_last(uint64_t addr) { last = addr; have_last = 1; }
+int shell_lineno(void) { return lineno; }
+void shell_next_line(void) { lineno++; }
 
 int arg_refuse(const char *fmt, ...)
 {

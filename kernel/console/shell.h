@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "hostmem/hostmem.h"
-#include "recover.h"
+#include "kernel/recover.h"
 
 /* Greets, then reads and runs commands until `quit` or the end of input,
  * which exit QEMU with EXIT_PASS. */
@@ -52,8 +52,10 @@ int word_is(const char *s, const char *word);     /* equal, ignoring case */
 
 /* What `$` stands for from now on. */
 void shell_set_last(uint64_t addr);
-/* The number of the line being run (DebugAlloc records it). */
+/* The number of the line being run (DebugAlloc records it); the loop in
+ * shell.c counts them. */
 int shell_lineno(void);
+void shell_next_line(void);
 
 /* "NULL" or 0x and 16 hex digits, into buf. */
 const char *addr_text(uint64_t addr, char buf[20]);

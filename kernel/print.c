@@ -1,5 +1,5 @@
 #include <stdint.h>
-#include "console.h"
+#include "print.h"
 #include "serial.h"
 #include "hostmem/format.h"
 

@@ -1,14 +1,15 @@
 /*
  * The UEFI loader's internal interface: what loader.c, file.c, paging.c and
- * handover.c share.  Nothing here is seen by the kernel; the kernel sees
+ * handover.c share, and the services every one of them may call
+ * (services.c).  Nothing here is seen by the kernel; the kernel sees
  * only boot/bootinfo.h and the machine state described in handover.c.
  *
  * While boot services run, OVMF identity-maps all memory, so a physical
  * address returned by AllocatePages is also a usable pointer; the loader
  * relies on that everywhere and converts with PHYS_PTR.
  */
-#ifndef BOOT_LOADER_H
-#define BOOT_LOADER_H
+#ifndef BOOT_SERVICES_H
+#define BOOT_SERVICES_H
 
 #include <efi.h>
 #include <efilib.h>
@@ -33,7 +34,7 @@ struct loader {
 	UINTN mmap_cap;
 };
 
-/* loader.c: report "loader: <what>: <reason>" and leave QEMU (exit 39). */
+/* services.c: report "loader: <what>: <reason>" and leave QEMU (exit 39). */
 void __attribute__((noreturn)) loader_fail(const char *what,
 					   const char *reason);
 void __attribute__((noreturn)) loader_fail_status(const char *what,

@@ -23,7 +23,7 @@
  */
 #include <stdbool.h>
 #include "lineedit.h"
-#include "console.h"
+#include "kernel/print.h"
 #include "serial.h"
 
 #define HISTORY 16
