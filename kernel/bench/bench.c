@@ -17,7 +17,7 @@
  *      zeroing it cannot avoid; `rep stosq` is reported too.
  *   2. loops: reserve + release 64 KiB, commit + decommit one page next to
  *      a resident page (its page table stays) and in an empty reservation
- *      (the table is built and freed each time), 64 pages.
+ *      (the only page of its table, which a decommit keeps), 64 pages.
  *   3. memory: metadata bytes per frame and per reservation, from the
  *      manager's counters; page-table pages after everything is released
  *      must equal the count before the first measurement.

@@ -18,7 +18,8 @@
  *    along, as in a heap that is in use: its page table exists, so "commit
  *    one page" measures the PTE work ("warm").  A second reservation, in a
  *    page table of its own with nothing else committed, measures the same
- *    operation when the table must be built and freed each time ("cold").
+ *    operation on the only page of its table ("cold": the table was built
+ *    and freed each time until decommits kept emptied tables).
  *
  * 3. The Linux way is what a hosting layer does on Linux: mmap PROT_NONE to
  *    reserve, mprotect to commit, madvise(MADV_DONTNEED) + mprotect PROT_NONE

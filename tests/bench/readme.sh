@@ -28,7 +28,7 @@ markdown() {
       reserve_release: "reserve + release 64 KiB",
       reserve_release_256g: "reserve + release 256 GiB",
       commit_decommit_1: "commit + decommit 1 page (table stays)",
-      commit_decommit_1_cold: "the same, page table built and freed",
+      commit_decommit_1_cold: "the same, the only page of its page table",
       commit_decommit_64: "commit + decommit 64 pages",
       query: "VirtualQuery (Linux: mincore)",
       protect: "VirtualProtect 1 page",
@@ -60,7 +60,7 @@ markdown() {
       "| fault work per page ((touch - `rep stosq`) / pages) | \($r.kernel_insn.touch_overhead_per_page | commas) |",
       ( ["reserve_release", "reserve + release 64 KiB"],
         ["commit_decommit_1", "commit + decommit 1 page"],
-        ["commit_decommit_1_cold", "the same, page table built and freed"],
+        ["commit_decommit_1_cold", "the same, the only page of its page table"],
         ["commit_decommit_64", "commit + decommit 64 pages"]
         | . as [$key, $what]
         | "| \($what), 2 live reservations | \($r.kernel_insn[$key] | commas) |",
