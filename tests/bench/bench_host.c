@@ -644,13 +644,15 @@ struct toucher {
 	hm_sim *sim;
 	uint64_t base;
 	unsigned *go, *ready, *done, n;    /* the round to run; threads running it;
-	                                      threads finished with it */
+	                                      threads finished with it (under *lock) */
+	pthread_mutex_t *lock;
+	pthread_cond_t *finished;          /* done went up */
 	double t0[TOUCH_ROUNDS], t1[TOUCH_ROUNDS];
 };
 
 /* Waits until *word reaches want, spinning with pause (a thread about to
- * run a round) or sleeping 20 us at a time (the main thread, which must
- * not take a core from the touching ones); 10 s is a hang. */
+ * run a round) or sleeping 20 us at a time (one waiting for the round to
+ * start); 10 s is a hang. */
 static void wait_for(unsigned *word, unsigned want, bool sleep)
 {
 	double t0 = now_ns();
@@ -683,7 +685,10 @@ static void *touch_own(void *arg)
 			if (hm_sim_write(t->sim, va(t->base + p * PG), &one, 1))
 				die("a first touch", 0);
 		t->t1[r] = now_ns();
+		pthread_mutex_lock(t->lock);
 		__atomic_add_fetch(t->done, 1, __ATOMIC_SEQ_CST);
+		pthread_cond_signal(t->finished);
+		pthread_mutex_unlock(t->lock);
 	}
 	return 0;
 }
@@ -724,6 +729,8 @@ static double touch_threads(unsigned n)
 	hm_sim *sim;
 	IHostMemoryManager *m;
 	unsigned go = 0, ready = 0, done = 0;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t finished = PTHREAD_COND_INITIALIZER;
 	double sum = 0;
 	void *p;
 
@@ -731,7 +738,8 @@ static double touch_threads(unsigned n)
 	m = hm_sim_manager(sim);
 	for (unsigned k = 0; k < n; k++) {
 		t[k] = (struct toucher){ .sim = sim, .base = TOUCH_BASE + k * 0x100000000ull,
-		                         .go = &go, .ready = &ready, .done = &done, .n = n };
+		                         .go = &go, .ready = &ready, .done = &done, .n = n,
+		                         .lock = &lock, .finished = &finished };
 		hm_check(IHostMemoryManager_VirtualAlloc(m, va(t[k].base), THREAD_PAGES * PG,
 		         MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE, eTaskCritical, &p), "VirtualAlloc");
 	}
@@ -742,7 +750,13 @@ static double touch_threads(unsigned n)
 		double t0 = 0, t1 = 0;
 
 		__atomic_store_n(&go, r + 1, __ATOMIC_SEQ_CST);
-		wait_for(&done, n * (r + 1), true);
+		/* Asleep in the kernel until the last thread is done: a main thread
+		 * polling, even every 20 us, takes a core from a touching one each
+		 * time it wakes, and with 2 threads on 2 cores that is their time. */
+		pthread_mutex_lock(&lock);
+		while (__atomic_load_n(&done, __ATOMIC_SEQ_CST) < n * (r + 1))
+			pthread_cond_wait(&finished, &lock);
+		pthread_mutex_unlock(&lock);
 		for (unsigned k = 0; k < n; k++) {
 			t0 = (k == 0 || t[k].t0[r] < t0) ? t[k].t0[r] : t0;
 			t1 = (k == 0 || t[k].t1[r] > t1) ? t[k].t1[r] : t1;
