@@ -13,10 +13,12 @@
 /* Where [addr, addr + size) goes: at the 64 KiB block holding addr, or, for
  * addr 0, at the lowest (or highest) base, a multiple of align (64 KiB, or
  * 2 MiB for large pages), whose blocks are free.  When the plain fit placed
- * it, *placed is set and *at says where its node goes (resv_fit_at). */
-static hm_status place(struct hm *hm, uint64_t addr, uint64_t size, bool top_down,
-                       uint64_t align, uint64_t *base, uint64_t *end, bool *placed,
-                       struct resv **at)
+ * it, *placed is set and *at says where its node goes (resv_fit_at).
+ * Inline: called once, and as a call its nine arguments cost reserve +
+ * release about 40 instructions in the kernel (measured under -icount). */
+static inline hm_status place(struct hm *hm, uint64_t addr, uint64_t size, bool top_down,
+                              uint64_t align, uint64_t *base, uint64_t *end, bool *placed,
+                              struct resv **at)
 {
 	uint64_t len = page_up(size);
 	bool fit;
@@ -35,6 +37,17 @@ static hm_status place(struct hm *hm, uint64_t addr, uint64_t size, bool top_dow
 	return HM_OK;
 }
 
+/* A node from the slab; if its page must come from frames that kept page
+ * tables hold, they are given back first. */
+static struct resv *node_alloc(struct hm *hm)
+{
+	struct resv *r = slab_alloc(&hm->nodes);
+
+	if (!r && reclaim_tables(hm))
+		r = slab_alloc(&hm->nodes);
+	return r;
+}
+
 /* A new reservation (nothing committed).  addr and size were validated:
  * inside the managed range, no wrap. */
 hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DWORD prot,
@@ -48,9 +61,7 @@ hm_status reserve(struct hm *hm, uint64_t addr, uint64_t size, bool top_down, DW
 
 	if (s != HM_OK)
 		return s;
-	r = slab_alloc(&hm->nodes);    /* the tree is not touched: at still holds */
-	if (!r && reclaim_tables(hm))
-		r = slab_alloc(&hm->nodes);
+	r = node_alloc(hm);            /* the tree is not touched: at still holds */
 	if (!r)
 		return HM_NO_MEMORY;
 	r->base = base;
