@@ -43,8 +43,8 @@
  *
  * 6. Promises (frame.c, theory 7) are the caller's: this layer never makes
  *    or redeems one, it only writes the demand-zero PTEs they stand for.
- *    pt_prepare lets a commit take its promise and build its tables before
- *    it writes anything, so the writes after it cannot fail.
+ *    pt_commit builds every table its range needs before it writes
+ *    anything, so the commit's writes cannot fail once its promise is taken.
  *
  * 7. Traces.  A write-watch decommit (pt_decommit, traced) leaves PTE_WRITTEN
  *    alone in each leaf that was dirty (pte.h, PTE_TRACE): not committed,
@@ -415,14 +415,6 @@ static int tables_prepare(struct pagetable *pt, uint64_t va, uint64_t end, int l
 	return PT_OK;
 }
 
-int pt_prepare(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g)
-{
-	uint64_t end = va + npages * FRAME_SIZE;
-	int err = range_check(va, npages);
-
-	return err != PT_OK ? err : tables_prepare(pt, va, end, 1, g);
-}
-
 int pt_walk_alloc(struct pagetable *pt, uint64_t va, uint64_t **pte, struct tlb_gather *g)
 {
 	int err = range_check(va, 1);
@@ -565,7 +557,7 @@ static bool map_one(struct pagetable *pt, uint64_t va, uint32_t prot, int *err)
 
 /* Writes value into va's PTE in table, read as old (or clears it, value 0;
  * written: what a clear leaves if the page was written meanwhile, leaf_set),
- * and prunes the PT if that, or an empty pt_prepare before it, left it empty
+ * and prunes the PT if that, or an empty table made before it, left it empty
  * (with keep: keeps it). */
 static void write_at(struct pagetable *pt, uint64_t table, uint64_t va, uint64_t old,
                      uint64_t value, uint64_t written, struct tlb_gather *g, bool keep)

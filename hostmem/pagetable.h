@@ -91,12 +91,6 @@ void pt_count(struct pagetable *pt, uint64_t va, size_t npages, size_t *committe
 /* The value of the leaf entry for va (0 if no table), level as pt_walk. */
 uint64_t pt_lookup(struct pagetable *pt, uint64_t va, int *level);
 
-/* Phase one on its own: every page table [va, va + npages) needs exists
- * afterwards, or PT_NO_MEMORY / PT_LARGE and the tables made here are pruned
- * into g.  New tables are empty: the caller must fill the range in the same
- * operation (pt_write, pt_map), whose own phase one then allocates nothing,
- * or clear it (pt_write 0) to prune them. */
-int pt_prepare(struct pagetable *pt, uint64_t va, size_t npages, struct tlb_gather *g);
 
 /* Maps every page to a fresh zeroed frame with protection prot (present, or
  * parked if prot is NOACCESS/GUARD).  Pages must be PTE_NONE or
@@ -126,8 +120,7 @@ int pt_commit(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
               struct tlb_gather *g, size_t *fresh);
 /* Writes value into every PTE of the range (0 clears).  value must be
  * non-present and frameless; old frames are gathered.  Allocates only
- * missing tables (none after pt_prepare).  A range crossing a 2 MiB page is
- * PT_LARGE. */
+ * missing tables.  A range crossing a 2 MiB page is PT_LARGE. */
 int pt_write(struct pagetable *pt, uint64_t va, size_t npages, uint64_t value,
              struct tlb_gather *g);
 /* Clears every entry; frames (and 2 MiB pages wholly inside the range) and

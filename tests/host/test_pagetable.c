@@ -483,20 +483,24 @@ static void test_write_pte_refuses_values_with_frames(void **state)
 	assert_int_equal(pt_tables(&f->pt), 0);
 }
 
-/* The commit path: promise, prepare every table, then write; after
- * pt_prepare nothing can fail, even with an allocation failure armed. */
-static void test_writes_after_prepare_cannot_fail(void **state)
+/* The commit path: promise, then pt_commit, which builds every table its
+ * range needs before it writes; over tables that exist it allocates nothing,
+ * even with an allocation failure armed. */
+static void test_a_commit_over_its_tables_cannot_fail(void **state)
 {
 	struct fx *f = *state;
 	struct tlb_gather g;
 	uint64_t va = 1 * GiB - 8 * PAGE;
+	size_t fresh;
 
 	assert_true(frames_promise(&f->fr, 16));
 	tlb_gather_init(&g, &f->fr);
-	assert_int_equal(pt_prepare(&f->pt, va, 16, &g), PT_OK);
+	assert_int_equal(pt_commit(&f->pt, va, 16, PAGE_READWRITE, &g, &fresh), PT_OK);
+	assert_int_equal(fresh, 16);
 	assert_int_equal(pt_tables(&f->pt), 1 + 2 + 2);
 	f->fr.fail_countdown = 1;
-	assert_int_equal(pt_write(&f->pt, va, 16, pte_make_demand_zero(PAGE_READWRITE), &g), PT_OK);
+	assert_int_equal(pt_commit(&f->pt, va, 16, PAGE_READWRITE, &g, &fresh), PT_OK);
+	assert_int_equal(fresh, 0);
 	tlb_finish(&g);
 	assert_int_equal(f->fr.fail_countdown, 1);
 	f->fr.fail_countdown = 0;
@@ -509,15 +513,18 @@ static void test_writes_after_prepare_cannot_fail(void **state)
 	VERIFIED(f);
 }
 
-static void test_prepare_failure_prunes_what_it_made(void **state)
+static void test_a_commit_that_cannot_build_its_tables_prunes_them(void **state)
 {
 	struct fx *f = *state;
 	struct tlb_gather g;
+	size_t fresh;
 
 	f->fr.fail_countdown = 4;
 	tlb_gather_init(&g, &f->fr);
-	assert_int_equal(pt_prepare(&f->pt, 1 * GiB - 8 * PAGE, 16, &g), PT_NO_MEMORY);
+	assert_int_equal(pt_commit(&f->pt, 1 * GiB - 8 * PAGE, 16, PAGE_READWRITE, &g, &fresh),
+	                 PT_NO_MEMORY);
 	tlb_finish(&g);
+	assert_int_equal(fresh, 0);
 	assert_int_equal(pt_tables(&f->pt), 0);
 	assert_int_equal(f->fr.nfree, f->free0);
 	VERIFIED(f);
@@ -640,16 +647,15 @@ static int op_map(struct fx *f, uint64_t va, size_t n)
 	return map(f, va, n, PAGE_READWRITE);
 }
 
-/* As commit.c does it: prepare, then write, in one gather. */
+/* As commit.c does it. */
 static int op_commit(struct fx *f, uint64_t va, size_t n)
 {
 	struct tlb_gather g;
+	size_t fresh;
 	int err;
 
 	tlb_gather_init(&g, &f->fr);
-	err = pt_prepare(&f->pt, va, n, &g);
-	if (err == PT_OK)
-		err = pt_write(&f->pt, va, n, pte_make_demand_zero(PAGE_EXECUTE_READ), &g);
+	err = pt_commit(&f->pt, va, n, PAGE_EXECUTE_READ, &g, &fresh);
 	tlb_finish(&g);
 	return err;
 }
@@ -970,8 +976,8 @@ int main(void)
 		T(test_write_pte_makes_demand_zero_pages),
 		T(test_write_pte_over_present_pages_frees_their_frames),
 		T(test_write_pte_refuses_values_with_frames),
-		T(test_writes_after_prepare_cannot_fail),
-		T(test_prepare_failure_prunes_what_it_made),
+		T(test_a_commit_over_its_tables_cannot_fail),
+		T(test_a_commit_that_cannot_build_its_tables_prunes_them),
 		T(test_gather_invalidates_per_page_up_to_the_ceiling),
 		T(test_demand_zero_only_tables_still_get_a_flush),
 		T(test_no_frame_is_freed_before_the_flush),
