@@ -58,7 +58,7 @@
  * 9. Kept tables.  A decommit (pt_decommit) that empties a PT keeps it
  *    linked, marked kept: a heap or a GC commits and decommits the same
  *    pages over and over, and freeing the PT each time made every next
- *    commit allocate and clear it again (5,800 instructions against 1,700).
+ *    commit allocate and clear it again, doubling what the pair cost.
  *    A kept PT becomes an ordinary one when an entry is written into it; it
  *    is freed when a pt_unmap over it (a release) prunes, or by pt_reclaim,
  *    which the manager runs before it refuses a request for want of frames.
