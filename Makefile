@@ -6,11 +6,22 @@
 #   make help       every target, one line each
 #
 # Extra kernel self tests: make test KTEST_EXTRA="path/a.c path/b.c"
+#
+# ARCH=x86_64 (the default) or ARCH=aarch64 picks the kernel and loader that
+# run, ktest, debug build and boot; each architecture's flags are in
+# kernel/arch/$(ARCH)/arch.mk and boot/arch/$(ARCH)/boot.mk.  x86-64 builds
+# into build/, AArch64 into build/aarch64/.  The host side is built once.
 
-BUILD      := build
+ARCH       ?= x86_64
+ifeq ($(filter x86_64 aarch64,$(ARCH)),)
+$(error ARCH=$(ARCH): x86_64 or aarch64)
+endif
+BUILD      := build$(if $(filter-out x86_64,$(ARCH)),/$(ARCH))
 CC         ?= gcc
 LD         := ld
 OBJCOPY    := objcopy
+# The run scripts read these: which QEMU, firmware and build directory.
+export ARCH BUILD
 KTEST_EXTRA ?=
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
@@ -28,14 +39,17 @@ CORE_CFLAGS := -std=gnu11 -ffreestanding $(WARN) -I.
 # kernel/ holds the kernel's core; kernel/arch/$(ARCH) the CPU and the board
 # (its headers are included by bare name, so the core names no architecture),
 # kernel/console the interactive console, kernel/demo and kernel/bench the
-# other boot modes.
-ARCH        := x86_64
+# other boot modes.  Self tests: tests/kernel/ on every architecture,
+# tests/kernel/$(ARCH)/ those about one CPU.
+# arch.mk sets KCC, KLD, KARCH_CFLAGS (the code model and CPU flags) and
+# KERNEL_LDS (the link script).
+include kernel/arch/$(ARCH)/arch.mk
 KERNEL_DIRS := kernel kernel/arch/$(ARCH) kernel/console kernel/demo kernel/bench
 KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c)) $(HOSTMEM_SRC) \
-               $(wildcard tests/kernel/*.c) $(KTEST_EXTRA)
+               $(wildcard tests/kernel/*.c tests/kernel/$(ARCH)/*.c) $(KTEST_EXTRA)
 KERNEL_S    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
-KCFLAGS     := $(CORE_CFLAGS) -O2 -g -nostdlib -fno-pic -fno-pie -mcmodel=kernel \
-               -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+KCFLAGS     := $(CORE_CFLAGS) -O2 -g -nostdlib -fno-pic -fno-pie $(KARCH_CFLAGS) \
+               -mgeneral-regs-only -fno-stack-protector \
                -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-toplevel-reorder -DHM_KERNEL
 KOBJ        := $(patsubst %.c,$(BUILD)/kernel/%.o,$(KERNEL_C)) \
                $(patsubst %.S,$(BUILD)/kernel/%.o,$(KERNEL_S))
@@ -43,13 +57,14 @@ KOBJ        := $(patsubst %.c,$(BUILD)/kernel/%.o,$(KERNEL_C)) \
 KOBJ        := $(foreach f,$(KOBJ),$(if $(findstring ..,$f),$(BUILD)/kernel/extra/$(notdir $f),$f))
 
 # ---------------------------------------------------------------- UEFI loader
-EFI_INC     := /usr/include/efi
-EFI_LIB     := /usr/lib
-BOOT_SRC    := $(wildcard boot/*.c)
-BOOT_CFLAGS := -std=gnu11 -O2 $(WARN) -I. -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
-               -fpic -fshort-wchar -mno-red-zone -ffreestanding -fno-stack-protector \
-               -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -DHM_LOADER
+# boot.mk sets BCC, BLD, BOBJCOPY, EFI_INC, EFI_LIB, BOOT_ARCH_CFLAGS,
+# EFI_NAME (the default boot program's name), EFI_LDFLAGS, EFI_OBJCOPY_FLAGS.
+include boot/arch/$(ARCH)/boot.mk
+BOOT_SRC    := $(wildcard boot/*.c boot/arch/$(ARCH)/*.c)
+BOOT_CFLAGS := -std=gnu11 -O2 $(WARN) -I. -Iboot/arch/$(ARCH) -I$(EFI_INC) -I$(EFI_INC)/$(ARCH) \
+               -fpic -fshort-wchar -ffreestanding -fno-stack-protector $(BOOT_ARCH_CFLAGS) -DHM_LOADER
 BOOT_OBJ    := $(patsubst %.c,$(BUILD)/boot/%.o,$(BOOT_SRC))
+LOADER_EFI  := $(BUILD)/$(EFI_NAME)
 
 # ---------------------------------------------------------------- host tests
 # Files outside hostmem/ that are portable and unit-tested on the host.
@@ -75,16 +90,16 @@ $(BUILD)/kernel/hostmem/%.o: KINC :=
 $(BUILD)/kernel/%.o: %.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(KCFLAGS) $(KINC) -MMD -MP -c $< -o $@
+	$(Q)$(KCC) $(KCFLAGS) $(KINC) -MMD -MP -c $< -o $@
 $(BUILD)/kernel/%.o: %.S | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(KCFLAGS) $(KINC) -MMD -MP -c $< -o $@
+	$(Q)$(KCC) $(KCFLAGS) $(KINC) -MMD -MP -c $< -o $@
 define extra_rule
 $(BUILD)/kernel/extra/$(notdir $(1:.c=.o)): $(1) | $(DEPS)
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"
-	$$(Q)$$(CC) $$(KCFLAGS) $$(KINC) -MMD -MP -c $$< -o $$@
+	$$(Q)$$(KCC) $$(KCFLAGS) $$(KINC) -MMD -MP -c $$< -o $$@
 endef
 $(foreach f,$(KTEST_EXTRA),$(if $(findstring ..,$f),$(eval $(call extra_rule,$f))))
 
@@ -94,29 +109,30 @@ $(BUILD)/kernel/extra.list: FORCE
 	@echo '$(KTEST_EXTRA)' | cmp -s - $@ || echo '$(KTEST_EXTRA)' > $@
 FORCE:
 
-$(BUILD)/kernel.elf: $(KOBJ) linker.ld $(BUILD)/kernel/extra.list
+$(BUILD)/kernel.elf: $(KOBJ) $(KERNEL_LDS) $(BUILD)/kernel/extra.list
 	@echo "  LD      $@"
-	$(Q)$(LD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker.ld -o $@ $(KOBJ)
+	$(Q)$(KLD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T $(KERNEL_LDS) -o $@ $(KOBJ)
 
 # ---------------------------------------------------------------- loader build
 $(BUILD)/boot/%.o: %.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BOOT_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(BCC) $(BOOT_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/boot/loader.so: $(BOOT_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(LD) -nostdlib -shared -Bsymbolic -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds \
-	    $(EFI_LIB)/crt0-efi-x86_64.o $(BOOT_OBJ) -o $@ -L$(EFI_LIB) -lefi -lgnuefi
-$(BUILD)/BOOTX64.EFI: $(BUILD)/boot/loader.so
+	$(Q)$(BLD) -nostdlib -shared -Bsymbolic -znocombreloc $(EFI_LDFLAGS) \
+	    -T $(EFI_LIB)/elf_$(ARCH)_efi.lds \
+	    $(EFI_LIB)/crt0-efi-$(ARCH).o $(BOOT_OBJ) -o $@ -L$(EFI_LIB) -lefi -lgnuefi
+$(LOADER_EFI): $(BUILD)/boot/loader.so
 	@echo "  OBJCOPY $@"
-	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
-	    -j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+	$(Q)$(BOBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	    -j .rel.* -j .rela.* -j .reloc $(EFI_OBJCOPY_FLAGS) $< $@
 
 # ---------------------------------------------------------------- ESP image
-# A real FAT file system: \EFI\BOOT\BOOTX64.EFI, \kernel.elf, \cmdline.txt.
-$(BUILD)/esp.img: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf scripts/mkesp.sh
+# A real FAT file system: \EFI\BOOT\$(EFI_NAME), \kernel.elf, \cmdline.txt.
+$(BUILD)/esp.img: $(LOADER_EFI) $(BUILD)/kernel.elf scripts/mkesp.sh
 	@echo "  LD      $@"
-	$(Q)scripts/mkesp.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf ""
+	$(Q)scripts/mkesp.sh $@ $(LOADER_EFI) $(BUILD)/kernel.elf ""
 
 # ---------------------------------------------------------------- host build
 HOST_CORE_OBJ := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(HOSTMEM_SRC) $(SIM_SRC))
@@ -162,18 +178,18 @@ $(BUILD)/host/tests/%: tests/host/%.c $(BUILD)/host/libtest.a
 host-test: $(HOST_TESTS)
 	@tests/run-host.sh $(HOST_TESTS)
 
-ktest: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+ktest: $(LOADER_EFI) $(BUILD)/kernel.elf
 	@tests/run-kernel.sh test $(if $(ONLY),only=$(ONLY))
 
-test: $(HOST_TESTS) $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+test: $(HOST_TESTS) $(LOADER_EFI) $(BUILD)/kernel.elf
 	@tests/run-all.sh $(HOST_TESTS)
 
 # The last map the run printed as CSV (the demo's, or a `map csv` typed) is drawn.
-run: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+run: $(LOADER_EFI) $(BUILD)/kernel.elf
 	@tests/run-kernel.sh run
 	@! grep -q '^row,base,size,' $(BUILD)/serial-run.log || scripts/map-plot.sh $(BUILD)/serial-run.log $(BUILD)/map.png
 
-debug: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+debug: $(LOADER_EFI) $(BUILD)/kernel.elf
 	@tests/run-kernel.sh debug
 
 clean:

@@ -60,8 +60,8 @@ static const char *check_ehdr(const uint8_t *p, size_t size,
 		return "not little-endian";
 	if (h->ident[EI_VERSION] != EV_CURRENT || h->version != EV_CURRENT)
 		return "ELF version is not EV_CURRENT";
-	if (h->machine != EM_X86_64)
-		return "machine is not x86-64";
+	if (h->machine != ELF_MACHINE)
+		return "machine is not " ELF_MACHINE_NAME;
 	if (h->type != ET_EXEC)
 		return "type is not ET_EXEC";
 	if (h->phentsize != sizeof(struct elf64_phdr))

@@ -67,6 +67,15 @@ struct elf64_phdr {
 #define EV_CURRENT     1
 #define ET_EXEC        2
 #define EM_X86_64      62
+#define EM_AARCH64     183
+
+/* The machine a kernel must be built for: the loader's own.  The build
+ * defines both for a loader of another architecture (boot/arch/ARCH/boot.mk);
+ * the host tests check the x86-64 default. */
+#ifndef ELF_MACHINE
+#define ELF_MACHINE      EM_X86_64
+#define ELF_MACHINE_NAME "x86-64"
+#endif
 #define PT_LOAD        1
 #define PF_X           1
 #define PF_W           2

@@ -1,21 +1,23 @@
 /*
- * BOOTX64.EFI: load the kernel ELF from the ESP and jump into it.
+ * BOOTX64.EFI / BOOTAA64.EFI: load the kernel ELF from the ESP and jump
+ * into it.  What differs per CPU (the clock, the page-table format, the
+ * jump) is in boot/arch/ARCH/ behind boot/services.h.
  *
  * The order is fixed by one rule: validate everything, allocate everything,
  * then leave the firmware.  Concretely:
  *
- *   1. rdtsc, then calibrate the TSC against BS->Stall.
+ *   1. Read the cycle counter, and learn its rate (machine_ticks_hz).
  *   2. Read \kernel.elf (and \cmdline.txt if present) from the loader's own
  *      volume; elf_validate() must accept the kernel before any byte of it
  *      is used.
  *   3. Copy the segments into one physical block spanning the image.
- *   4. Build the kernel's page tables (paging.c).
+ *   4. Build the kernel's page tables (arch/ARCH/paging.c).
  *   5. Allocate the memory-map buffer and fill the boot info.
  *   6. GetMemoryMap + ExitBootServices (handover.c).
- *   7. Switch CR3 and jump (handover.c).
+ *   7. Switch to the new tables and jump (arch/ARCH/machine.c).
  *
  * Every failure before step 6 completes prints "loader: <what>: <reason>"
- * and exits QEMU through isa-debug-exit with status 39, so a test run never
+ * and exits QEMU with status 39 (machine_exit_fail), so a test run never
  * hangs in the firmware.  Memory the kernel keeps (image, boot info, map
  * copy, higher-half tables) is allocated with the OS types of bootinfo.h;
  * everything else is EfiLoaderData and free once the kernel runs.
@@ -23,22 +25,6 @@
 #include "boot/services.h"
 
 #define MMAP_SLACK_DESCS 16
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static uint64_t tsc_calibrate(void)
-{
-	uint64_t t0 = rdtsc();
-
-	BS->Stall(10000);               /* 10 ms */
-	return (rdtsc() - t0) * 100;
-}
 
 static void alloc_bootinfo(struct loader *ld)
 {
@@ -49,23 +35,6 @@ static void alloc_bootinfo(struct loader *ld)
 		loader_fail_status("allocating the boot info", st);
 	ZeroMem(PHYS_PTR(pa), PAGE_SIZE);
 	ld->bi = PHYS_PTR(pa);
-}
-
-/* Low pages for the kernel's AP trampoline, taken before the memory map is
- * read so the final map shows them as the kernel's.  The first free run
- * from 0x8000 up; none (0) just means one CPU. */
-static void alloc_ap_pages(struct loader *ld)
-{
-	for (EFI_PHYSICAL_ADDRESS pa = 0x8000; pa + BOOTINFO_AP_PAGES * PAGE_SIZE <= 0x9F000;
-	     pa += PAGE_SIZE) {
-		EFI_PHYSICAL_ADDRESS at = pa;
-
-		if (!EFI_ERROR(BS->AllocatePages(AllocateAddress, (EFI_MEMORY_TYPE)BOOTINFO_MEM_KERNEL,
-		                                 BOOTINFO_AP_PAGES, &at))) {
-			ld->bi->ap_tramp_phys = at;
-			return;
-		}
-	}
 }
 
 static void read_kernel(struct loader *ld, EFI_FILE_HANDLE root)
@@ -144,8 +113,7 @@ static void build_tables(struct loader *ld)
 	st = paging_top_of_ram(&ld->direct_map_size);
 	if (EFI_ERROR(st))
 		loader_fail_status("reading the memory map", st);
-	st = paging_build(ld, (uintptr_t)handover_tramp,
-			  (uintptr_t)handover_tramp_end);
+	st = paging_build(ld);
 	if (EFI_ERROR(st))
 		loader_fail_status("building page tables", st);
 }
@@ -199,15 +167,15 @@ static void fill_bootinfo(struct loader *ld)
 /* Called by gnu-efi's crt0 (SysV ABI there, hence not EFIAPI). */
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
-	uint64_t tsc0 = rdtsc();
+	uint64_t t0 = machine_ticks();
 	struct loader ld = { .image = image };
 	EFI_STATUS st;
 
 	InitializeLib(image, systab);
 	alloc_bootinfo(&ld);
-	alloc_ap_pages(&ld);
-	ld.bi->tsc_at_loader = tsc0;
-	ld.bi->tsc_hz = tsc_calibrate();
+	machine_reserve(&ld);
+	ld.bi->tsc_at_loader = t0;
+	ld.bi->tsc_hz = machine_ticks_hz();
 	read_files(&ld);
 	load_image(&ld);
 	build_tables(&ld);

@@ -4,7 +4,7 @@
  * command line, and the time since the loader started.
  */
 #include "boot.h"
-#include "cpu.h"
+#include "arch.h"
 
 const struct bootinfo *boot_info;
 struct memmap_summary boot_mem;
@@ -71,5 +71,5 @@ uint64_t cmdline_number(const char *key, uint64_t dflt)
 uint64_t uptime_ms(void)
 {
 	uint64_t hz = boot_info->tsc_hz ? boot_info->tsc_hz : 1000000000ull;
-	return (rdtsc() - boot_info->tsc_at_loader) / (hz / 1000);
+	return (arch_ticks() - boot_info->tsc_at_loader) / (hz / 1000);
 }

@@ -5,9 +5,9 @@
 
 #include <stdint.h>
 
-/* The TSC value ms milliseconds from now. */
+/* The cycle counter (arch_ticks) ms milliseconds from now. */
 uint64_t deadline_in(uint64_t ms);
-/* Panics with what (and this CPU) when the TSC has passed deadline. */
+/* Panics with what (and this CPU) when the counter has passed deadline. */
 void deadline_check(uint64_t deadline, const char *what);
 
 #endif

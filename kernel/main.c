@@ -2,13 +2,14 @@
  * kmain: from the loader's hand-over to the self tests or the console.
  *
  * Order matters: the serial port first (so anything after can report), then
- * the boot info check, then our own GDT/IDT before anything can fault, then
- * the lower half is emptied: it belongs to hostmem, and the loader's
- * identity-mapped trampoline is the only thing there.
+ * our own exception table (GDT/IDT, VBAR) before anything can fault, then
+ * the boot info check, then the lower half is emptied: it belongs to
+ * hostmem, and what the loader left there (x86-64: its identity-mapped
+ * trampoline) goes.
  */
 #include "boot.h"
 #include "print.h"
-#include "cpu.h"
+#include "arch.h"
 #include "ktest.h"
 #include "panic.h"
 #include "qemu.h"
@@ -18,8 +19,6 @@
 #include "kernel/bench/bench.h"
 #include "kernel/console/shell.h"
 #include "smp.h"
-#include "percpu.h"
-#include "trap.h"
 
 static void check_bootinfo(const struct bootinfo *bi)
 {
@@ -28,17 +27,6 @@ static void check_bootinfo(const struct bootinfo *bi)
 		panic("boot info: magic %llx version %u size %u, expected %llx %u %zu",
 		      (unsigned long long)bi->magic, bi->version, bi->size,
 		      (unsigned long long)BOOTINFO_MAGIC, BOOTINFO_VERSION, sizeof(*bi));
-}
-
-/* The boot CPU's setup, and the lower half emptied for hostmem. */
-static void cpu_init(void)
-{
-	uint64_t *pml4 = phys_to_virt(read_cr3() & ~0xFFFull);
-
-	for (int i = 0; i < 256; i++)
-		pml4[i] = 0;
-	cpu_setup();
-	flush_tlb();
 }
 
 /* The map by kind, each in the unit that reads best: RAM (what the kernel
@@ -81,7 +69,7 @@ static void crash_if_asked(void)
 		return;
 	kprintf("crash=%s: faulting on purpose\n", what);
 	if (what[0] == 'u')
-		__asm__ volatile("ud2");
+		arch_undefined_instruction();
 	*(volatile uint64_t *)0xDEAD000ull = 1;
 }
 
@@ -90,15 +78,15 @@ void kmain(const struct bootinfo *bi)
 	int testing;
 
 	serial_init();
-	idt_init();
-	smp_init_boot_cpu();
+	arch_init_boot_cpu();
 	check_bootinfo(bi);
 	boot_info = bi;
 	kprintf("\nhostmem kernel: boot info v%u, cmdline \"%s\"\n", bi->version, bi->cmdline);
-	cpu_init();
+	arch_init_memory();
 	memory_report();
-	kprintf("boot: kernel running %llu ms after loader entry (TSC %llu MHz)\n",
-	        (unsigned long long)uptime_ms(), (unsigned long long)(bi->tsc_hz / 1000000));
+	kprintf("boot: kernel running %llu ms after loader entry (%s %llu MHz)\n",
+	        (unsigned long long)uptime_ms(), ARCH_CLOCK_NAME,
+	        (unsigned long long)(bi->tsc_hz / 1000000));
 	smp_start_others();
 	testing = cmdline_is("mode", "test");
 	memory_init(testing);

@@ -21,7 +21,7 @@
 #include "deadline.h"
 #include "boot.h"
 #include "print.h"
-#include "cpu.h"
+#include "arch.h"
 #include "panic.h"
 #include "recover.h"
 #include "percpu.h"
@@ -33,7 +33,7 @@ static struct { uint32_t next, serving; int owner; } hm_lock_word = { 0, 0, -1 }
 static uint8_t storage[4096] __attribute__((aligned(64)));
 static struct phys_range usable_ranges[MAX_USABLE_RANGES];
 
-static void k_flush_page(void *ctx, uint64_t va) { invlpg(va); }
+static void k_flush_page(void *ctx, uint64_t va) { arch_tlb_flush_page(va); }
 static void k_shootdown(void *ctx, const uint64_t *va, unsigned n) { smp_shootdown(va, n); }
 static int log_expected;
 
@@ -43,8 +43,6 @@ static void k_log(void *ctx, const char *line)
 {
 	kprintf("%shostmem: %s\n", log_expected ? "expected: " : "", line);
 }
-
-#define CACHE_LINE 64
 
 struct copy { uint8_t *dst; const uint8_t *src; size_t n; };
 
@@ -79,15 +77,11 @@ static bool k_copy(void *ctx, void *dst, const void *src, size_t n)
 	return try_call(do_copy, &c, 0) == 0;
 }
 
-/* clflush every line, then mfence: the lines are in memory before the
- * caller maps the frame with another memory type. */
+/* Through the direct map: the lines are in memory before the caller maps
+ * the frame with another memory type. */
 static void k_cache_flush(void *ctx, uint64_t pa, size_t n)
 {
-	const volatile uint8_t *p = (const volatile uint8_t *)(DIRECT_MAP_BASE + pa);
-
-	for (size_t i = 0; i < n; i += CACHE_LINE)
-		__asm__ volatile("clflush %0" :: "m"(p[i]) : "memory");
-	__asm__ volatile("mfence" ::: "memory");
+	arch_cache_clean(DIRECT_MAP_BASE + pa, n);
 }
 
 static void k_lock(void *ctx)
@@ -141,7 +135,7 @@ void memory_init(int debug)
 		panic("memory: the manager needs %zu bytes of storage", hostmem_storage_size());
 	for (size_t i = 0; i < boot_nusable; i++)
 		usable_ranges[i] = (struct phys_range){ boot_usable[i].base, boot_usable[i].end };
-	hr = hostmem_init(storage, &platform, usable_ranges, boot_nusable, read_cr3() & ~0xFFFull,
+	hr = hostmem_init(storage, &platform, usable_ranges, boot_nusable, arch_managed_root(),
 	                  debug ? FRAMES_DEBUG : 0, &manager);
 	if (hr != S_OK)
 		panic("memory: hostmem_init failed: %s (0x%08x)", hostmem_hresult_name(hr), (uint32_t)hr);

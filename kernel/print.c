@@ -1,6 +1,7 @@
 #include <stdint.h>
 #include "print.h"
 #include "serial.h"
+#include "arch.h"
 #include "hostmem/format.h"
 
 /* One line at a time from any CPU: a spinlock around each print.  A CPU
@@ -24,7 +25,7 @@ static void console_take(void)
 		if (++spins > 50000000)
 			break;
 		else
-			__asm__ volatile("pause");
+			arch_relax();
 }
 
 size_t console_recent(char *buf, size_t len)

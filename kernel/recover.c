@@ -1,8 +1,8 @@
 /*
  * Recovery points live on the stack of the try_call that made them and are
  * chained innermost first, one chain per CPU (percpu.h: only the CPU itself
- * touches it).  context.S saves and restores the registers and the
- * interrupt flag; this file keeps the chain and turns a trap into a return
+ * touches it).  The architecture's context.S saves and restores the
+ * registers and the interrupt mask; this file keeps the chain and turns a trap into a return
  * value.
  */
 #include "recover.h"
@@ -40,8 +40,8 @@ void raise_exception(struct trapframe *tf, uint32_t code, uint64_t addr)
 	if (!rp)
 		panic_trap(tf, code, addr);
 	rp->info = (struct fault_info){
-		.code = code, .vector = (uint32_t)tf->vector, .error = tf->error,
-		.addr = addr, .rip = tf->rip,
+		.code = code, .vector = (uint32_t)trap_vector(tf), .error = trap_error(tf),
+		.addr = addr, .rip = trap_pc(tf),
 	};
 	this_cpu()->innermost = rp->prev;
 	recover_jump(rp, 1);

@@ -18,10 +18,10 @@
 
 struct fault_info {
 	uint32_t code;      /* the exception code; 0 when nothing faulted */
-	uint32_t vector;
-	uint64_t error;     /* the CPU's error code */
-	uint64_t addr;      /* CR2 for a page fault */
-	uint64_t rip;
+	uint32_t vector;    /* x86-64: the vector; AArch64: ESR_EL1's exception class */
+	uint64_t error;     /* the CPU's error code (AArch64: ESR_EL1 whole) */
+	uint64_t addr;      /* the faulting address: CR2, FAR_EL1 */
+	uint64_t rip;       /* the faulting instruction: RIP, ELR_EL1 */
 };
 
 /* Runs fn(arg).  Returns 0 if it returned normally, otherwise the exception

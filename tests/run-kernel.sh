@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-kernel.sh MODE [WORD...]
 #
-# Boots build/kernel.elf through the UEFI loader in QEMU + OVMF and explains
-# how it ended.  MODE is test (the self tests), run (the boot report and the
+# Boots build/kernel.elf through the UEFI loader in QEMU + OVMF (ARCH=aarch64:
+# build/aarch64/kernel.elf in qemu-system-aarch64 -M virt + AAVMF) and
+# explains how it ended.  MODE is test (the self tests), run (the boot report and the
 # demo), or debug (QEMU waits for gdb on :1234).  Extra WORDs go on the
 # kernel command line (e.g. crash=pf).
 #
@@ -22,19 +23,22 @@
 # timeout and reported with the last lines the kernel printed.  The serial
 # output is kept in build/serial-MODE.log.
 #
-# Environment: BUILD (build), RAM_MB (256), SMP CPUs (4, 1..8), TIMEOUT seconds (240),
+# Environment: ARCH (x86_64 or aarch64), BUILD (build, or build/aarch64), RAM_MB (256), SMP CPUs (4, 1..8), TIMEOUT seconds (240),
 # DEBUG_MODE (test: what the kernel runs under `make debug`; or run),
 # KERNEL (build/kernel.elf), QUIET=1 to print only the verdict,
 # QEMU_EXTRA (more QEMU options, e.g. "-icount shift=0,sleep=off"),
 # SCRIPT (console commands for run, typed through the serial port).
 set -uo pipefail
-BUILD=${BUILD:-build}
+ARCH=${ARCH:-x86_64}
+case $ARCH in
+  x86_64)  BUILD=${BUILD:-build} ;;
+  aarch64) BUILD=${BUILD:-build/aarch64} ;;
+  *) echo "run-kernel.sh: ARCH=$ARCH: x86_64 or aarch64"; exit 1 ;;
+esac
 RAM_MB=${RAM_MB:-256}
 SMP=${SMP:-4}
 TIMEOUT=${TIMEOUT:-240}
 KERNEL=${KERNEL:-$BUILD/kernel.elf}
-OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
-OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 
 mode=${1:?usage: run-kernel.sh test|run|debug [word...]}
 shift
@@ -58,15 +62,34 @@ fi
 [ -n "$console" ] && kmode=console
 cmdline="mode=$kmode ram=$RAM_MB smp=$SMP $*"
 
-scripts/mkesp.sh "$img" "$BUILD/BOOTX64.EFI" "$KERNEL" "$cmdline" || exit 1
-cp "$OVMF_VARS" "$vars"
+# Each architecture's machine, firmware and way out; the kernel makes the
+# exit status the same on both ((code << 1) | 1, kernel/qemu.h), so the
+# verdicts below hold for both.  AArch64 runs one CPU for now (SMP on it
+# starts CPUs with PSCI: not done yet).
+if [ "$ARCH" = aarch64 ]; then
+  efi=$BUILD/BOOTAA64.EFI
+  fw_code=/usr/share/AAVMF/AAVMF_CODE.fd
+  fw_vars=/usr/share/AAVMF/AAVMF_VARS.fd
+  SMP=1
+  cmdline="mode=$kmode ram=$RAM_MB smp=$SMP $*"
+  machine=(qemu-system-aarch64 -machine virt -cpu max -smp "$SMP" -m "${RAM_MB}M" -nodefaults
+           -display none -serial stdio -no-reboot -semihosting-config enable=on,target=native
+           -drive "format=raw,file=$img,if=virtio")
+else
+  efi=$BUILD/BOOTX64.EFI
+  fw_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+  fw_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+  machine=(qemu-system-x86_64 -machine q35 -cpu max -smp "$SMP" -m "${RAM_MB}M" -nodefaults
+           -display none -serial stdio -no-reboot -drive "format=raw,file=$img"
+           -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+fi
 
-qemu=(qemu-system-x86_64 -machine q35 -cpu max -smp "$SMP" -m "${RAM_MB}M" -nodefaults
-      -display none -serial stdio -no-reboot
-      -drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE"
-      -drive "if=pflash,format=raw,file=$vars"
-      -drive "format=raw,file=$img"
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_EXTRA:-})
+scripts/mkesp.sh "$img" "$efi" "$KERNEL" "$cmdline" || exit 1
+cp "$fw_vars" "$vars"
+
+qemu=("${machine[@]}"
+      -drive "if=pflash,format=raw,readonly=on,file=$fw_code"
+      -drive "if=pflash,format=raw,file=$vars" ${QEMU_EXTRA:-})
 # Prefix of every QEMU launch (or of the timeout around it, which passes the
 # signal on): SIGTERM when this script dies.
 with_me=(setpriv --pdeathsig TERM)

@@ -27,7 +27,7 @@
 #include "bench.h"
 #include "kernel/boot.h"
 #include "kernel/print.h"
-#include "cpu.h"
+#include "arch.h"
 #include "kernel/memory.h"
 #include "kernel/smp.h"
 #include "hostmem/format.h"
@@ -102,20 +102,14 @@ static void release(uint64_t va)
 
 /* ------------------------------------------------------------ the clock */
 
-/* 2n + 2 instructions: dec and jnz per turn. */
-static void spin(uint64_t n)
-{
-	__asm__ volatile("1: dec %0\n\tjnz 1b" : "+r"(n) :: "cc");
-}
-
 /* Under -icount shift=0 a TSC tick is one instruction: check it on a loop
  * of 2,000,002 instructions. */
 static void tsc_check(void)
 {
-	uint64_t t0 = rdtsc();
+	uint64_t t0 = arch_ticks();
 
-	spin(1000000);
-	say("tsc_check_2000002_insn", rdtsc() - t0, "ticks");
+	arch_spin_insns(1000000);
+	say("tsc_check_2000002_insn", arch_ticks() - t0, "ticks");
 }
 
 /* ------------------------------------------------------------ 1. first touch */
@@ -130,37 +124,34 @@ static void fill64(uint64_t va, uint64_t bytes)
 		w[i] = 0;
 }
 
-/* The reference the targets use: rep stosq, as hostmem clears a frame
- * (memset, kernel/string.c). */
+/* The reference the targets use: the CPU's fastest clear (x86-64: rep
+ * stosq, as hostmem clears a frame: memset, kernel/string.c). */
 static void fill_rep(uint64_t va, uint64_t bytes)
 {
-	uint64_t n = bytes / 8;
-	void *d = at(va);
-
-	__asm__ volatile("rep stosq" : "+D"(d), "+c"(n) : "a"(0ull) : "memory");
+	arch_fill_zero(at(va), bytes);
 }
 
 static void bench_first_touch(void)
 {
 	uint64_t t0, base, touch, ref, rep;
 
-	t0 = rdtsc();
+	t0 = arch_ticks();
 	base = reserve(0, TOUCH, MEM_RESERVE | MEM_COMMIT);
 	for (uint64_t off = 0; off < TOUCH; off += PG)
 		*(volatile uint8_t *)at(base + off) = 1;
-	touch = rdtsc() - t0;
-	t0 = rdtsc();
+	touch = arch_ticks() - t0;
+	t0 = arch_ticks();
 	fill64(base, TOUCH);
-	ref = rdtsc() - t0;
-	t0 = rdtsc();
+	ref = arch_ticks() - t0;
+	t0 = arch_ticks();
 	fill_rep(base, TOUCH);
-	rep = rdtsc() - t0;
-	t0 = rdtsc();
+	rep = arch_ticks() - t0;
+	t0 = arch_ticks();
 	release(base);
 	say("commit_touch_64MiB", touch, "ticks");
 	say("fill64_64MiB", ref, "ticks");
-	say("rep_stosq_64MiB", rep, "ticks");
-	say("release_64MiB", rdtsc() - t0, "ticks");
+	say(ARCH_FILL_NAME "_64MiB", rep, "ticks");
+	say("release_64MiB", arch_ticks() - t0, "ticks");
 	say("touch_over_fill64_x1000", touch * 1000 / (ref ? ref : 1), "ratio");
 	/* Fault work: what the touch cost beyond clearing the same memory the
 	 * fastest way.  The clearing is counted wherever it happens: hostmem
@@ -179,24 +170,24 @@ static const char *named(char *buf, size_t len, const char *name, const char *su
 
 static void loop_reserve_release(const char *suffix)
 {
-	uint64_t t0 = rdtsc();
+	uint64_t t0 = arch_ticks();
 	char name[48];
 
 	for (int i = 0; i < LOOPS; i++)
 		release(reserve(0, 64 * KiB, MEM_RESERVE));
-	say(named(name, sizeof(name), "reserve_release", suffix), (rdtsc() - t0) / LOOPS, "ticks/op");
+	say(named(name, sizeof(name), "reserve_release", suffix), (arch_ticks() - t0) / LOOPS, "ticks/op");
 }
 
 static void loop_commit(const char *what, const char *suffix, uint64_t va, uint64_t pages, int n)
 {
-	uint64_t t0 = rdtsc();
+	uint64_t t0 = arch_ticks();
 	char name[48];
 
 	for (int i = 0; i < n; i++) {
 		commit(va, pages * PG);
 		decommit(va, pages * PG);
 	}
-	say(named(name, sizeof(name), what, suffix), (rdtsc() - t0) / n, "ticks/op");
+	say(named(name, sizeof(name), what, suffix), (arch_ticks() - t0) / n, "ticks/op");
 }
 
 /* The loops, with the work areas and the other reservations live. */
@@ -277,12 +268,12 @@ struct smp_bench { unsigned k; bool halt; volatile int ready, stop; uint64_t tic
 static void halt_until_stop(struct smp_bench *b)
 {
 	for (;;) {
-		__asm__ volatile("cli" ::: "memory");
+		arch_irq_off();
 		if (__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
 			break;
-		__asm__ volatile("sti; hlt" ::: "memory");
+		arch_irq_on_and_wait();
 	}
-	__asm__ volatile("sti" ::: "memory");
+	arch_irq_on();
 }
 
 static void smp_bench_cpu(void *arg, unsigned cpu)
@@ -297,18 +288,18 @@ static void smp_bench_cpu(void *arg, unsigned cpu)
 		if (b->halt)
 			halt_until_stop(b);
 		while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE))
-			__asm__ volatile("pause");
+			arch_relax();
 		return;
 	}
 	while (__atomic_load_n(&b->ready, __ATOMIC_ACQUIRE) < (int)b->k)
-		__asm__ volatile("pause");
-	t0 = rdtsc();
+		arch_relax();
+	t0 = arch_ticks();
 	for (int i = 0; i < SMP_ROUNDS; i++) {
 		commit(SMP_VA, PG);
 		*(volatile uint8_t *)at(SMP_VA) = 1;
 		decommit(SMP_VA, PG);
 	}
-	b->ticks = (rdtsc() - t0) / SMP_ROUNDS;
+	b->ticks = (arch_ticks() - t0) / SMP_ROUNDS;
 	__atomic_store_n(&b->stop, 1, __ATOMIC_RELEASE);
 	smp_barrier_all();                    /* wakes the halted ones */
 }
@@ -328,11 +319,11 @@ static void touch_bench_cpu(void *arg, unsigned cpu)
 		return;
 	__atomic_add_fetch(&b->ready, 1, __ATOMIC_ACQ_REL);
 	while (__atomic_load_n(&b->ready, __ATOMIC_ACQUIRE) < (int)b->n)
-		__asm__ volatile("pause");
-	b->start[cpu] = rdtsc();
+		arch_relax();
+	b->start[cpu] = arch_ticks();
 	for (uint64_t off = 0; off < TOUCH_SMP; off += PG)
 		*(volatile uint8_t *)at(b->base[cpu] + off) = 1;
-	b->end[cpu] = rdtsc();
+	b->end[cpu] = arch_ticks();
 }
 
 /* Pages per second with n CPUs touching at once. */

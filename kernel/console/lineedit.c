@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include "lineedit.h"
 #include "kernel/print.h"
-#include "serial.h"
+#include "kernel/serial.h"
 
 #define HISTORY 16
 

@@ -19,7 +19,7 @@
 #include "commands.h"
 #include "kernel/print.h"
 #include "lineedit.h"
-#include "qemu.h"
+#include "kernel/qemu.h"
 
 #define MAX_WORDS 16
 

@@ -14,7 +14,7 @@
 #include "shell.h"
 #include "kernel/print.h"
 #include "kernel/demo/demo.h"
-#include "qemu.h"
+#include "kernel/qemu.h"
 
 static IHostMalloc *heaps[2];            /* [1]: MALLOC_EXECUTABLE */
 

@@ -15,5 +15,5 @@ $(BENCH_OUT)/bench_host: tests/bench/bench_host.c $(BUILD)/host/libhostmem.a | $
 	@echo "  CC      $@"
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -I. $< -o $@ $(BUILD)/host/libhostmem.a -lpthread
 
-bench: $(BENCH_OUT)/bench_host $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+bench: $(BENCH_OUT)/bench_host $(LOADER_EFI) $(BUILD)/kernel.elf
 	@BUILD=$(BUILD) tests/bench/run.sh

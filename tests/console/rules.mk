@@ -7,7 +7,7 @@
 #                       and draws build/map.png (scripts/map-plot.sh); LOG=file
 #                       draws the last `map csv` of a serial log, no boot
 .PHONY: console-test map
-console-test: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+console-test: $(LOADER_EFI) $(BUILD)/kernel.elf
 	@tests/console/test_console.sh
 
 MAP_SCRIPT = $(or $(SCRIPT),tests/console/map.hm)
@@ -15,7 +15,7 @@ ifeq ($(origin LOG),command line)   # not a LOG the environment happens to have
 map:
 	@scripts/map-plot.sh $(LOG) $(BUILD)/map.png
 else
-map: $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+map: $(LOADER_EFI) $(BUILD)/kernel.elf
 	@{ cat $(MAP_SCRIPT); echo; echo 'map csv'; } > $(BUILD)/map-session.hm
 	@SCRIPT=$(BUILD)/map-session.hm QUIET=1 TAG=map tests/run-kernel.sh run
 	@scripts/map-plot.sh $(BUILD)/serial-map.log $(BUILD)/map.png

@@ -27,7 +27,7 @@ $(BUILD)/soak: tests/model/soak.c $(MODEL_SRC) $(BUILD)/host/libhostmem.a
 	@echo "  CC      $@"
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -I. $< -o $@ $(BUILD)/host/libhostmem.a -lpthread
 
-soak: $(BUILD)/soak $(BUILD)/BOOTX64.EFI $(BUILD)/kernel.elf
+soak: $(BUILD)/soak $(LOADER_EFI) $(BUILD)/kernel.elf
 	@$(BUILD)/soak -n $(SOAK_OPS) -s $(SOAK_SEED) -j $(SOAK_JOBS) -r $(SOAK_RAM_MB) $(SOAK_FLAGS)
 	@echo "soak: kernel suite, contention test at $(SOAK_SMP_ROUNDS) rounds per CPU"
 	@TAG=soak TIMEOUT=7200 tests/run-kernel.sh test smp_rounds=$(SOAK_SMP_ROUNDS) soak_full=1

@@ -4,7 +4,7 @@
  * at the PIC (idt.c), so a console waiting for a key costs the host no CPU.  QEMU's -serial stdio connects it to the terminal, and the
  * test runner reads the self-test report from it.
  */
-#include "serial.h"
+#include "kernel/serial.h"
 #include "cpu.h"
 
 #define COM1 0x3F8

@@ -9,6 +9,8 @@
 #include "cpu.h"
 #include "kernel/recover.h"
 #include "kernel/panic.h"
+#include "kernel/print.h"
+#include "kernel/qemu.h"
 #include "kernel/memory.h"
 #include "hostmem/hostmem.h"
 
@@ -58,4 +60,22 @@ void trap(struct trapframe *tf)
 		return;
 	}
 	raise_exception(tf, exception_code(tf->vector), 0);
+}
+
+/* The register dump of an exception nobody expected. */
+void panic_trap(struct trapframe *tf, uint32_t code, uint64_t addr)
+{
+	panic_begin();
+	kprintf("\nPANIC: unexpected exception %s (vector %lu) error=0x%lx code=0x%08x\n",
+	        trap_name(tf->vector), tf->vector, tf->error, code);
+	kprintf("  RIP=%p CS=%04lx RFLAGS=%08lx\n", (void *)tf->rip, tf->cs, tf->rflags);
+	kprintf("  RSP=%p SS=%04lx CR2=%p\n", (void *)tf->rsp, tf->ss, (void *)addr);
+	kprintf("  CR0=%p CR3=%p CR4=%p\n", (void *)read_cr0(), (void *)read_cr3(), (void *)read_cr4());
+	kprintf("  RAX=%p RBX=%p RCX=%p\n", (void *)tf->rax, (void *)tf->rbx, (void *)tf->rcx);
+	kprintf("  RDX=%p RSI=%p RDI=%p\n", (void *)tf->rdx, (void *)tf->rsi, (void *)tf->rdi);
+	kprintf("  RBP=%p R8 =%p R9 =%p\n", (void *)tf->rbp, (void *)tf->r8, (void *)tf->r9);
+	kprintf("  R10=%p R11=%p R12=%p\n", (void *)tf->r10, (void *)tf->r11, (void *)tf->r12);
+	kprintf("  R13=%p R14=%p R15=%p\n", (void *)tf->r13, (void *)tf->r14, (void *)tf->r15);
+	panic_backtrace(tf->rip, tf->rbp);
+	qemu_exit(EXIT_PANIC);
 }

@@ -23,6 +23,11 @@ enum {
 #define PF_RSVD  0x08   /* a reserved bit was set in a paging entry */
 #define PF_I     0x10   /* an instruction fetch */
 
+/* What fault recovery records of a trap (kernel/recover.c). */
+static inline uint64_t trap_vector(const struct trapframe *tf) { return tf->vector; }
+static inline uint64_t trap_error(const struct trapframe *tf) { return tf->error; }
+static inline uint64_t trap_pc(const struct trapframe *tf) { return tf->rip; }
+
 struct cpu;
 /* This CPU's own GDT and TSS (IST stacks), and its copy of the IDT. */
 void gdt_load(struct cpu *c);

@@ -1,6 +1,11 @@
 /*
- * smp.c - many CPUs: bring-up, the idle loop, work on every CPU, and the TLB
+ * smp.c - many CPUs on x86-64: bring-up, the idle loop, work on every CPU, and the TLB
  * shootdown hostmem's TLB gather ends with.
+ *
+ * It lives with the architecture for now: the protocol below (theory 3 to
+ * 5) is generic, but its signals are the local APIC's IPIs and its sleeps
+ * hlt.  An AArch64 port of it would publish the same generations and use
+ * broadcast TLBI instead of shootdown IPIs.
  *
  * Theory
  * ------
@@ -64,15 +69,15 @@
  * and shoot_gen by the initiator holding hostmem's lock; work by the boot
  * CPU, published through work_gen; done and the fault record by atomics.
  */
-#include "smp.h"
-#include "deadline.h"
+#include "kernel/smp.h"
+#include "kernel/deadline.h"
 #include "percpu.h"
 #include "apic.h"
-#include "boot.h"
-#include "print.h"
+#include "kernel/boot.h"
+#include "kernel/print.h"
 #include "cpu.h"
-#include "panic.h"
-#include "recover.h"
+#include "kernel/panic.h"
+#include "kernel/recover.h"
 #include "trap.h"
 
 #define AP_STACK   (64 * 1024)

@@ -24,6 +24,7 @@
  * second write can only be a loader bug, and it stops the boot.
  */
 #include "boot/services.h"
+#include "machine.h"
 
 #define PTE_P     (1ull << 0)
 #define PTE_W     (1ull << 1)
@@ -140,9 +141,9 @@ static EFI_STATUS map_identity(struct loader *ld, uint64_t start, uint64_t end)
 }
 
 /* Build the tables described above; the PML4 goes to ld->pml4. */
-EFI_STATUS paging_build(struct loader *ld, uint64_t tramp_start,
-			uint64_t tramp_end)
+EFI_STATUS paging_build(struct loader *ld)
 {
+	uint64_t tramp_start = (uintptr_t)handover_tramp, tramp_end = (uintptr_t)handover_tramp_end;
 	EFI_STATUS st;
 
 	st = table_new(KERNEL_VMA, &ld->pml4);
