@@ -87,11 +87,11 @@ $(DEPS): scripts/install-deps.sh
 # The architecture's headers are for the kernel and its tests, never hostmem/.
 KINC := -Ikernel/arch/$(ARCH)
 $(BUILD)/kernel/hostmem/%.o: KINC :=
-$(BUILD)/kernel/%.o: %.c | $(DEPS)
+$(BUILD)/kernel/%.o: %.c kernel/arch/$(ARCH)/arch.mk | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(KCC) $(KCFLAGS) $(KINC) -MMD -MP -c $< -o $@
-$(BUILD)/kernel/%.o: %.S | $(DEPS)
+$(BUILD)/kernel/%.o: %.S kernel/arch/$(ARCH)/arch.mk | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(KCC) $(KCFLAGS) $(KINC) -MMD -MP -c $< -o $@
@@ -114,7 +114,7 @@ $(BUILD)/kernel.elf: $(KOBJ) $(KERNEL_LDS) $(BUILD)/kernel/extra.list
 	$(Q)$(KLD) -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T $(KERNEL_LDS) -o $@ $(KOBJ)
 
 # ---------------------------------------------------------------- loader build
-$(BUILD)/boot/%.o: %.c | $(DEPS)
+$(BUILD)/boot/%.o: %.c boot/arch/$(ARCH)/boot.mk | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(BCC) $(BOOT_CFLAGS) -MMD -MP -c $< -o $@

@@ -10,7 +10,7 @@
 #include "percpu.h"
 
 struct recover_point {
-	uint64_t regs[9];              /* context.S fills these: keep first */
+	uint64_t regs[RECOVER_REGS];   /* context.S fills these: keep first */
 	struct recover_point *prev;
 	struct fault_info info;
 };

@@ -417,12 +417,14 @@ void show_fault(uint32_t code, const struct fault_info *fi)
 		return;
 	}
 	kprintf(" -> %s (0x%08x)\n", exception_text(code), code);
-	if (fi->vector != VEC_PF) {
+	static const char *const access[] = { 0, "reading", "writing", "executing" };
+
+	how = access[trap_fault_kind(fi->vector, fi->error)];
+	if (!how) {
 		kprintf("   %s at rip %p\n", trap_name(fi->vector), (void *)fi->rip);
 		return;
 	}
-	how = fi->error & PF_I ? "executing" : fi->error & PF_W ? "writing" : "reading";
-	kprintf("   %s %p (#PF error 0x%llx)%s\n", how, (void *)fi->addr,
+	kprintf("   %s %p (%s 0x%llx)%s\n", how, (void *)fi->addr, TRAP_FAULT_ERROR_NAME,
 	        (unsigned long long)fi->error,
 	        code == STATUS_GUARD_PAGE_VIOLATION ? ": the guard is gone, the next access goes through" : "");
 }

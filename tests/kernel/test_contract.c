@@ -7,6 +7,7 @@
  */
 #include "kernel/ktest.h"
 #include "tests/kernel/vm.h"
+#include "tests/kernel/code.h"
 
 KTEST(reserved_pages_fault_on_any_access)
 {
@@ -54,7 +55,7 @@ KTEST(non_execute_pages_fault_on_fetch)
 	DWORD old;
 
 	KASSERT_EQ(alloc(0, P, MEM_COMMIT, PAGE_READWRITE, (void **)&p), S_OK);
-	p[0] = 0xC3;                                  /* ret */
+	put_ret(p);
 	KASSERT_EQ(try_exec(p, 0), STATUS_ACCESS_VIOLATION);
 	KASSERT_EQ(IHostMemoryManager_VirtualProtect(mgr(), p, 1, PAGE_EXECUTE_READ, &old), S_OK);
 	KASSERT_EQ(old, PAGE_READWRITE);

@@ -5,6 +5,7 @@
  */
 #include "kernel/ktest.h"
 #include "tests/kernel/vm.h"
+#include "tests/kernel/code.h"
 #include "hostmem/hm.h"
 #include "hostmem/pte.h"
 
@@ -96,7 +97,7 @@ KTEST(host_malloc_blocks_work_through_real_pointers)
 	KASSERT_EQ(IHostMalloc_Release(a), 0);
 	KASSERT_EQ(IHostMemoryManager_CreateMalloc(mgr(), MALLOC_EXECUTABLE, &x), S_OK);
 	KASSERT_EQ(IHostMalloc_Alloc(x, 16, eTaskCritical, (void **)&code), S_OK);
-	code[0] = 0xC3;                                  /* ret */
+	put_ret(code);
 	KASSERT_EQ(try_exec(code, 0), 0);
 	KASSERT_EQ(IHostMalloc_Release(x), 0);
 }

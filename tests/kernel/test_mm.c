@@ -11,7 +11,8 @@
 #include "kernel/ktest.h"
 #include "kernel/boot.h"
 #include "kernel/memory.h"
-#include "cpu.h"
+#include "arch.h"
+#include "tests/kernel/code.h"
 #include "hostmem/hm.h"
 #include "hostmem/pte.h"
 #include "hostmem/tlb.h"
@@ -19,9 +20,6 @@
 #include "hostmem/embed.h"
 
 #define WINDOW 0x7F0000000000ull   /* high in the lower half: not placed there by tests */
-#define PF_P 0x01
-#define PF_W 0x02
-#define PF_I 0x10
 
 /* These tests map pages outside any reservation on purpose, which the
  * manager's own verify would (rightly) call corruption: they check with
@@ -100,7 +98,7 @@ KTEST(frames_line_agrees_with_the_memory_map)
 KTEST(frames_never_hand_out_the_kernel_or_its_tables)
 {
 	struct frames *fr = &the_hm()->frames;
-	uint64_t k = boot_info->kernel_phys_start, root = read_cr3() & ~0xFFFull;
+	uint64_t k = boot_info->kernel_phys_start, root = boot_info->pml4_phys;
 
 	KASSERT_EQ(frame_of(fr, k)->kind, FRAME_RESERVED);
 	KASSERT_EQ(frame_of(fr, root)->kind, FRAME_RESERVED);
@@ -154,7 +152,8 @@ KTEST(read_only_page_faults_on_write_with_present_and_write_bits)
 	*(volatile uint8_t *)WINDOW = 0x5A;
 	KASSERT_EQ(protect(WINDOW, 1, PAGE_READONLY), PT_OK);
 	KASSERT_EQ(try_write((void *)WINDOW, 1, &fi), STATUS_ACCESS_VIOLATION);
-	KASSERT_EQ(fi.error & (PF_P | PF_W), PF_P | PF_W);
+	KASSERT_EQ(trap_fault_kind(fi.vector, fi.error), FAULT_WRITE);
+	KASSERT(trap_fault_present(fi.vector, fi.error));
 	KASSERT_EQ(fi.addr, WINDOW);
 	KASSERT_EQ(try_read((void *)WINDOW, &v, 0), 0);
 	KASSERT_EQ(v, 0x5A);                    /* contents kept */
@@ -167,16 +166,17 @@ KTEST(non_executable_page_faults_on_fetch_executable_runs)
 	struct fault_info fi;
 
 	KASSERT_EQ(map(WINDOW, 1, PAGE_READWRITE), PT_OK);
-	*(volatile uint8_t *)WINDOW = 0xC3;      /* ret */
+	put_ret((void *)WINDOW);
 	KASSERT_EQ(try_exec((void *)WINDOW, &fi), STATUS_ACCESS_VIOLATION);
-	KASSERT_EQ(fi.error & (PF_P | PF_I), PF_P | PF_I);
+	KASSERT_EQ(trap_fault_kind(fi.vector, fi.error), FAULT_EXEC);
+	KASSERT(trap_fault_present(fi.vector, fi.error));
 	KASSERT_EQ(protect(WINDOW, 1, PAGE_EXECUTE_READ), PT_OK);
 	KASSERT_EQ(try_exec((void *)WINDOW, 0), 0);
 	unmap(WINDOW, 1);
 	KASSERT(verified(t));
 }
 
-/* If unmap forgot its invlpg, the CPU would still reach the old frame. */
+/* If unmap forgot its TLB invalidation, the CPU would still reach the old frame. */
 KTEST(unmap_invalidates_the_tlb)
 {
 	struct fault_info fi;
@@ -185,7 +185,7 @@ KTEST(unmap_invalidates_the_tlb)
 	*(volatile uint8_t *)WINDOW = 1;         /* the translation is now cached */
 	unmap(WINDOW, 1);
 	KASSERT_EQ(try_read((void *)WINDOW, 0, &fi), STATUS_ACCESS_VIOLATION);
-	KASSERT_EQ(fi.error & PF_P, 0);
+	KASSERT(!trap_fault_present(fi.vector, fi.error));
 	KASSERT(verified(t));
 }
 

@@ -5,5 +5,7 @@
 KCC          := aarch64-linux-gnu-gcc
 KLD          := aarch64-linux-gnu-ld
 # No loop may become a call to memset or memcpy: those are the loops.
-KARCH_CFLAGS := -mcmodel=small -mstrict-align -march=armv8-a -fno-tree-loop-distribute-patterns
+# Atomics inline (load/store exclusive), not calls into libgcc.
+KARCH_CFLAGS := -mcmodel=small -mstrict-align -march=armv8-a -mno-outline-atomics \
+                -fno-tree-loop-distribute-patterns
 KERNEL_LDS   := kernel/arch/aarch64/kernel.ld

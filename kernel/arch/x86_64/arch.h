@@ -49,11 +49,23 @@ static inline void arch_cache_clean(uint64_t va, size_t n)
 	__asm__ volatile("mfence" ::: "memory");
 }
 
+/* Instructions written as data at va may run now: x86-64 keeps its
+ * instruction fetch coherent with stores. */
+static inline void arch_sync_icache(uint64_t va, size_t n) {}
+
 /* A full barrier for memory accesses of every kind. */
 static inline void arch_full_barrier(void) { __asm__ volatile("mfence" ::: "memory"); }
 
 /* An instruction the CPU refuses (the runner's crash=ud check). */
 static inline void arch_undefined_instruction(void) { __asm__ volatile("ud2"); }
+
+/* For tests: a breakpoint instruction; a return instruction's bytes (code
+ * written into data pages); how many top-level entries cover the lower
+ * half (hostmem's); the least rate the cycle counter can have. */
+static inline void arch_breakpoint(void) { __asm__ volatile("int3"); }
+#define ARCH_RET_BYTES          { 0xC3 }
+#define ARCH_LOWER_HALF_ENTRIES 256
+#define ARCH_CLOCK_MIN_HZ       100000000ull
 
 /* Exactly 2n + 2 instructions, for counting under -icount (the bench). */
 static inline void arch_spin_insns(uint64_t n)

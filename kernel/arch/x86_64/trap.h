@@ -2,6 +2,7 @@
 #define KERNEL_TRAP_H
 
 #include <stdint.h>
+#include <stdbool.h>
 
 /* What trap.S leaves on the stack, lowest address first. */
 struct trapframe {
@@ -27,6 +28,29 @@ enum {
 static inline uint64_t trap_vector(const struct trapframe *tf) { return tf->vector; }
 static inline uint64_t trap_error(const struct trapframe *tf) { return tf->error; }
 static inline uint64_t trap_pc(const struct trapframe *tf) { return tf->rip; }
+
+/*
+ * What a recorded fault says (struct fault_info's vector and error), the
+ * same questions on every architecture (tests, the console): which access
+ * it was, whether a translation existed (a protection fault) or not.
+ */
+enum fault_access { FAULT_NONE, FAULT_READ, FAULT_WRITE, FAULT_EXEC };
+#define TRAP_VEC_UNDEFINED   VEC_UD
+#define TRAP_FAULT_ERROR_NAME "#PF error"
+static inline enum fault_access trap_fault_kind(uint64_t vector, uint64_t error)
+{
+	if (vector != VEC_PF)
+		return FAULT_NONE;
+	return error & PF_I ? FAULT_EXEC : error & PF_W ? FAULT_WRITE : FAULT_READ;
+}
+static inline bool trap_fault_present(uint64_t vector, uint64_t error)
+{
+	return vector == VEC_PF && (error & PF_P);
+}
+
+/* The callee-saved state of a recovery point (context.S): rbx rbp r12-r15
+ * rsp rip rflags. */
+#define RECOVER_REGS 9
 
 struct cpu;
 /* This CPU's own GDT and TSS (IST stacks), and its copy of the IDT. */

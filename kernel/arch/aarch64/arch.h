@@ -1,0 +1,163 @@
+/*
+ * The architecture seam of the kernel, AArch64 side: the same names as
+ * kernel/arch/x86_64/arch.h, which explains the seam.
+ *
+ * Barriers, as the architecture requires them around the MMU: a page-table
+ * store is made visible to the table walker with DSB ISHST before the TLBI;
+ * the TLBI is complete once DSB ISH has passed, and ISB makes this CPU's
+ * later instructions use the result.  The ...IS forms broadcast to every
+ * CPU of the inner-shareable domain in hardware: a shootdown needs no IPI.
+ */
+#ifndef KERNEL_ARCH_H
+#define KERNEL_ARCH_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#define ARCH_NAME       "AArch64"
+#define ARCH_CLOCK_NAME "CNTVCT"
+
+/* The generic timer's virtual count (bootinfo.tsc_hz = CNTFRQ_EL0). */
+static inline uint64_t arch_ticks(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v) :: "memory");
+	return v;
+}
+
+static inline void arch_relax(void) { __asm__ volatile("yield" ::: "memory"); }
+
+/* Only IRQ is used as "interrupts" (DAIF.I); the others stay masked. */
+static inline void arch_irq_off(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
+static inline void arch_irq_on(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
+static inline bool arch_irq_enabled(void)
+{
+	uint64_t daif;
+
+	__asm__ volatile("mrs %0, daif" : "=r"(daif));
+	return !(daif & (1u << 7));
+}
+/* wfi wakes on a pending interrupt even while masked, so "wfi, then unmask"
+ * loses no wake-up: the interrupt is taken as soon as it is unmasked. */
+static inline void arch_irq_on_and_wait(void)
+{
+	__asm__ volatile("wfi; msr daifclr, #2" ::: "memory");
+}
+
+/* This CPU's TLB only: one page (any ASID), or everything. */
+static inline void arch_tlb_flush_page(uint64_t va)
+{
+	__asm__ volatile("dsb ishst; tlbi vaae1, %0; dsb nsh; isb"
+	                 :: "r"((va >> 12) & 0xFFFFFFFFFFFull) : "memory");
+}
+static inline void arch_tlb_flush_all(void)
+{
+	__asm__ volatile("dsb ishst; tlbi vmalle1; dsb nsh; isb" ::: "memory");
+}
+/* Every CPU's TLB, by the hardware broadcast. */
+static inline void arch_tlb_flush_page_all_cpus(uint64_t va)
+{
+	__asm__ volatile("dsb ishst; tlbi vaae1is, %0; dsb ish; isb"
+	                 :: "r"((va >> 12) & 0xFFFFFFFFFFFull) : "memory");
+}
+static inline void arch_tlb_flush_all_cpus(void)
+{
+	__asm__ volatile("dsb ishst; tlbi vmalle1is; dsb ish; isb" ::: "memory");
+}
+
+/* TTBR0_EL1's table: the lower half, hostmem's. */
+static inline uint64_t arch_managed_root(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, ttbr0_el1" : "=r"(v));
+	return v & 0x0000FFFFFFFFF000ull;
+}
+
+/* Clean and invalidate [va, va + n) to the point of coherency, line by
+ * line (CTR_EL0.DminLine), then DSB SY: the memory holds the data before
+ * the frame is mapped with another memory type. */
+static inline void arch_cache_clean(uint64_t va, size_t n)
+{
+	uint64_t ctr, line;
+
+	__asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+	line = 4ull << ((ctr >> 16) & 0xF);
+	for (uint64_t a = va & ~(line - 1); a < va + n; a += line)
+		__asm__ volatile("dc civac, %0" :: "r"(a) : "memory");
+	__asm__ volatile("dsb sy" ::: "memory");
+}
+
+/* Instructions written as data at va may run now: the data cache lines are
+ * cleaned to the point of unification, then the instruction cache's
+ * invalidated, each in steps of its smallest line (CTR_EL0). */
+static inline void arch_sync_icache(uint64_t va, size_t n)
+{
+	uint64_t ctr, dline, iline;
+
+	__asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+	dline = 4ull << ((ctr >> 16) & 0xF);
+	iline = 4ull << (ctr & 0xF);
+	for (uint64_t a = va & ~(dline - 1); a < va + n; a += dline)
+		__asm__ volatile("dc cvau, %0" :: "r"(a) : "memory");
+	__asm__ volatile("dsb ish" ::: "memory");
+	for (uint64_t a = va & ~(iline - 1); a < va + n; a += iline)
+		__asm__ volatile("ic ivau, %0" :: "r"(a) : "memory");
+	__asm__ volatile("dsb ish; isb" ::: "memory");
+}
+
+static inline void arch_full_barrier(void) { __asm__ volatile("dsb sy" ::: "memory"); }
+
+static inline void arch_undefined_instruction(void) { __asm__ volatile("udf #0"); }
+
+/* For tests: a breakpoint instruction; a return instruction's bytes (code
+ * written into data pages); how many top-level entries cover the lower
+ * half (hostmem's); the least rate the cycle counter can have. */
+static inline void arch_breakpoint(void) { __asm__ volatile("brk #0"); }
+#define ARCH_RET_BYTES          { 0xC0, 0x03, 0x5F, 0xD6 }
+#define ARCH_LOWER_HALF_ENTRIES 512
+#define ARCH_CLOCK_MIN_HZ       10000000ull
+
+/* Exactly 2n + 2 instructions: subs and b.ne per turn. */
+static inline void arch_spin_insns(uint64_t n)
+{
+	__asm__ volatile("1: subs %0, %0, #1\n\tb.ne 1b" : "+r"(n) :: "cc");
+}
+
+/* memset's body: bytes up to an 8-byte boundary, words, the tail (no
+ * unaligned access: -mstrict-align). */
+static inline void arch_memset(void *dst, uint8_t c, size_t n)
+{
+	uint8_t *d = dst;
+	uint64_t v = 0x0101010101010101ull * c;
+
+	for (; n && ((uintptr_t)d & 7); n--)
+		*d++ = c;
+	for (; n >= 8; n -= 8, d += 8)
+		*(uint64_t *)d = v;
+	for (; n; n--)
+		*d++ = c;
+}
+
+/* The bench's reference fill: pairs of 8-byte stores. */
+#define ARCH_FILL_NAME "stp_fill"
+static inline void arch_fill_zero(void *d, uint64_t bytes)
+{
+	uint64_t *w = d;
+
+	for (uint64_t i = 0; i < bytes / 16; i++, w += 2)
+		__asm__ volatile("stp xzr, xzr, [%0]" :: "r"(w) : "memory");
+}
+
+static inline void __attribute__((noreturn)) arch_halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("msr daifset, #0xf; wfi");
+}
+
+void arch_init_boot_cpu(void);
+void arch_init_memory(void);
+
+#endif

@@ -1,0 +1,49 @@
+/* Self tests of the AArch64 CPU set-up the kernel relies on (cpu.c). */
+#include "kernel/ktest.h"
+
+static uint64_t sctlr(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, sctlr_el1" : "=r"(v));
+	return v;
+}
+
+static uint64_t tcr(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, tcr_el1" : "=r"(v));
+	return v;
+}
+
+/* MMU on, writable pages may be executable (PAGE_EXECUTE_READWRITE is the
+ * caller's choice), no alignment checks on normal memory. */
+KTEST(cpu_runs_with_the_mmu_on_and_wxn_off)
+{
+	KASSERT(sctlr() & 1);                    /* M */
+	KASSERT_EQ(sctlr() & (1ull << 19), 0);   /* WXN */
+	KASSERT_EQ(sctlr() & (1ull << 1), 0);    /* A */
+}
+
+/* Both halves: 48-bit, 4 KiB granule, both walks enabled. */
+KTEST(both_halves_are_48_bit_with_4k_pages)
+{
+	uint64_t r = tcr();
+
+	KASSERT_EQ(r & 0x3F, 16);                /* T0SZ */
+	KASSERT_EQ((r >> 16) & 0x3F, 16);        /* T1SZ */
+	KASSERT_EQ((r >> 14) & 3, 0);            /* TG0: 4 KiB */
+	KASSERT_EQ((r >> 30) & 3, 2);            /* TG1: 4 KiB */
+	KASSERT_EQ(r & (1ull << 7), 0);          /* EPD0 */
+	KASSERT_EQ(r & (1ull << 23), 0);         /* EPD1 */
+}
+
+/* MAIR: 0 write-back, 1 non-cacheable, 2 device-nGnRnE (hostmem's AttrIndx). */
+KTEST(mair_holds_the_three_memory_types)
+{
+	uint64_t mair;
+
+	__asm__ volatile("mrs %0, mair_el1" : "=r"(mair));
+	KASSERT_EQ(mair & 0xFFFFFF, 0x0044FF);
+}
