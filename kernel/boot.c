@@ -4,7 +4,7 @@
  * command line, and the time since the loader started.
  */
 #include "boot.h"
-#include "arch.h"
+#include "machine.h"
 
 const struct bootinfo *boot_info;
 struct memmap_summary boot_mem;

@@ -1,6 +1,6 @@
 #include "deadline.h"
 #include "boot.h"
-#include "arch.h"
+#include "machine.h"
 #include "panic.h"
 #include "percpu.h"
 

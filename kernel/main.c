@@ -9,7 +9,7 @@
  */
 #include "boot.h"
 #include "print.h"
-#include "arch.h"
+#include "machine.h"
 #include "ktest.h"
 #include "panic.h"
 #include "qemu.h"

@@ -21,7 +21,7 @@
 #include "deadline.h"
 #include "boot.h"
 #include "print.h"
-#include "arch.h"
+#include "machine.h"
 #include "panic.h"
 #include "recover.h"
 #include "percpu.h"

@@ -1,7 +1,7 @@
 #include <stdint.h>
 #include "print.h"
 #include "serial.h"
-#include "arch.h"
+#include "machine.h"
 #include "hostmem/format.h"
 
 /* One line at a time from any CPU: a spinlock around each print.  A CPU

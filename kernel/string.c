@@ -6,7 +6,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include "arch.h"
+#include "machine.h"
 
 /* The one that runs hot: hostmem clears every frame with it, so it is the
  * architecture's fastest fill (x86-64: rep stosq, then rep stosb). */

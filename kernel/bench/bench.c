@@ -27,7 +27,7 @@
 #include "bench.h"
 #include "kernel/boot.h"
 #include "kernel/print.h"
-#include "arch.h"
+#include "machine.h"
 #include "kernel/memory.h"
 #include "kernel/smp.h"
 #include "hostmem/format.h"

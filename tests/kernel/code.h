@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
-#include "arch.h"
+#include "machine.h"
 
 static inline void put_ret(void *at)
 {

@@ -4,7 +4,7 @@
  */
 #include "kernel/ktest.h"
 #include "kernel/boot.h"
-#include "arch.h"
+#include "machine.h"
 #include "hostmem/hostmem.h"
 #include <stddef.h>
 

@@ -11,7 +11,7 @@
 #include "kernel/ktest.h"
 #include "kernel/boot.h"
 #include "kernel/memory.h"
-#include "arch.h"
+#include "machine.h"
 #include "tests/kernel/code.h"
 #include "hostmem/hm.h"
 #include "hostmem/pte.h"

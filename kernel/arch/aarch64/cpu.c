@@ -11,7 +11,7 @@
  * (TLBI VMALLE1, DSB, ISB).  Nothing was translated through TTBR0 while
  * it changed (EPD0 was set), so no stale entry can come back.
  */
-#include "arch.h"
+#include "machine.h"
 #include "trap.h"
 #include "percpu.h"
 #include "kernel/qemu.h"

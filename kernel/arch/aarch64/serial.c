@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "kernel/serial.h"
 #include "kernel/boot.h"
-#include "arch.h"
+#include "machine.h"
 
 #define PL011_BASE 0x09000000ull
 enum { DR = 0x00, FR = 0x18, CR = 0x30 };

@@ -25,7 +25,7 @@
 #include "kernel/print.h"
 #include "kernel/recover.h"
 #include "percpu.h"
-#include "arch.h"
+#include "machine.h"
 
 #define MAX_BATCH 32
 

@@ -9,7 +9,7 @@
  * SError and anything from EL0 or SP_EL0 are never expected: panic.
  */
 #include "trap.h"
-#include "arch.h"
+#include "machine.h"
 #include "kernel/recover.h"
 #include "kernel/panic.h"
 #include "kernel/print.h"
@@ -26,7 +26,7 @@ void trap_init(void)
 
 static uint32_t exception_code(uint64_t esr)
 {
-	switch (ESR_EC(esr)) {
+	switch (ESR_EL1_EC(esr)) {
 	case EC_UNKNOWN: return STATUS_ILLEGAL_INSTRUCTION;
 	case EC_BRK:     return STATUS_BREAKPOINT;
 	default:         return STATUS_ACCESS_VIOLATION;
@@ -42,7 +42,7 @@ static void page_fault(struct trapframe *tf)
 	uint64_t va = tf->far;
 	uint32_t code = STATUS_ACCESS_VIOLATION;
 
-	if (!(tf->esr & ESR_FNV) && va < HM_USER_LIMIT)
+	if (!(tf->esr & ESR_EL1_FNV) && va < HM_USER_LIMIT)
 		code = memory_fault(va, (uint32_t)tf->esr);
 	if (code == 0)
 		return;
@@ -51,7 +51,7 @@ static void page_fault(struct trapframe *tf)
 
 void trap(struct trapframe *tf)
 {
-	uint64_t ec = ESR_EC(tf->esr);
+	uint64_t ec = ESR_EL1_EC(tf->esr);
 
 	if (tf->kind != VEC_SYNC)
 		panic_trap(tf, STATUS_ACCESS_VIOLATION, tf->far);
@@ -91,7 +91,7 @@ void panic_trap(struct trapframe *tf, uint32_t code, uint64_t addr)
 	__asm__ volatile("mrs %0, sctlr_el1; mrs %1, ttbr0_el1; mrs %2, ttbr1_el1; mrs %3, tcr_el1"
 	                 : "=r"(sctlr), "=r"(ttbr0), "=r"(ttbr1), "=r"(tcr));
 	kprintf("\nPANIC: unexpected exception %s: %s (EC 0x%02lx) code=0x%08x\n",
-	        kind_names[tf->kind & 15], trap_name(ESR_EC(tf->esr)), ESR_EC(tf->esr), code);
+	        kind_names[tf->kind & 15], trap_name(ESR_EL1_EC(tf->esr)), ESR_EL1_EC(tf->esr), code);
 	kprintf("  ELR=%p SPSR=%08lx ESR=%08lx\n", (void *)tf->elr, tf->spsr, tf->esr);
 	kprintf("  SP =%p FAR=%p\n", (void *)tf->sp, (void *)addr);
 	kprintf("  SCTLR=%08lx TCR=%p TTBR0=%p TTBR1=%p\n", sctlr, (void *)tcr, (void *)ttbr0,

@@ -22,8 +22,10 @@ enum {
 	VEC_SYNC_EL0_32, VEC_IRQ_EL0_32, VEC_FIQ_EL0_32, VEC_SERROR_EL0_32,
 };
 
-/* ESR_EL1's exception classes the kernel tells apart (ESR_EL1.EC). */
-#define ESR_EC(esr)        (((esr) >> 26) & 0x3F)
+/* ESR_EL1's exception classes the kernel tells apart (ESR_EL1.EC).  The
+ * names differ from hostmem's ESR_* (hostmem/arch/aarch64/arch.h), which a
+ * file may include beside these. */
+#define ESR_EL1_EC(esr)    (((esr) >> 26) & 0x3F)
 #define EC_UNKNOWN         0x00   /* an undefined instruction, among others */
 #define EC_IABT_SAME       0x21   /* instruction abort taken at EL1 */
 #define EC_PC_ALIGN        0x22
@@ -31,13 +33,13 @@ enum {
 #define EC_SP_ALIGN        0x26
 #define EC_BRK             0x3C
 /* Abort ISS fields: FAR not valid, write not read, the status code. */
-#define ESR_FNV            (1ull << 10)
-#define ESR_WNR            (1ull << 6)
-#define ESR_FSC(esr)       ((esr) & 0x3F)
+#define ESR_EL1_FNV        (1ull << 10)
+#define ESR_EL1_WNR        (1ull << 6)
+#define ESR_EL1_FSC(esr)   ((esr) & 0x3F)
 
 /* What fault recovery records of a trap (kernel/recover.c): the vector is
  * the exception class, the error code the whole ESR_EL1. */
-static inline uint64_t trap_vector(const struct trapframe *tf) { return ESR_EC(tf->esr); }
+static inline uint64_t trap_vector(const struct trapframe *tf) { return ESR_EL1_EC(tf->esr); }
 static inline uint64_t trap_error(const struct trapframe *tf) { return tf->esr; }
 static inline uint64_t trap_pc(const struct trapframe *tf) { return tf->elr; }
 
@@ -53,11 +55,11 @@ static inline enum fault_access trap_fault_kind(uint64_t ec, uint64_t esr)
 		return FAULT_EXEC;
 	if (ec != EC_DABT_SAME)
 		return FAULT_NONE;
-	return esr & ESR_WNR ? FAULT_WRITE : FAULT_READ;
+	return esr & ESR_EL1_WNR ? FAULT_WRITE : FAULT_READ;
 }
 static inline bool trap_fault_present(uint64_t ec, uint64_t esr)
 {
-	return trap_fault_kind(ec, esr) != FAULT_NONE && ESR_FSC(esr) >= 0x08 && ESR_FSC(esr) <= 0x0F;
+	return trap_fault_kind(ec, esr) != FAULT_NONE && ESR_EL1_FSC(esr) >= 0x08 && ESR_EL1_FSC(esr) <= 0x0F;
 }
 
 /* The callee-saved state of a recovery point (context.S): x19..x30, sp, DAIF. */

@@ -2,7 +2,7 @@
  * The control registers every CPU sets for itself.
  */
 #include "cpu.h"
-#include "arch.h"
+#include "machine.h"
 #include "trap.h"
 #include "kernel/qemu.h"
 #include "kernel/smp.h"

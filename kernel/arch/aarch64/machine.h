@@ -1,6 +1,6 @@
 /*
  * The architecture seam of the kernel, AArch64 side: the same names as
- * kernel/arch/x86_64/arch.h, which explains the seam.
+ * kernel/arch/x86_64/machine.h, which explains the seam.
  *
  * Barriers, as the architecture requires them around the MMU: a page-table
  * store is made visible to the table walker with DSB ISHST before the TLBI;
@@ -8,8 +8,8 @@
  * later instructions use the result.  The ...IS forms broadcast to every
  * CPU of the inner-shareable domain in hardware: a shootdown needs no IPI.
  */
-#ifndef KERNEL_ARCH_H
-#define KERNEL_ARCH_H
+#ifndef KERNEL_MACHINE_H
+#define KERNEL_MACHINE_H
 
 #include <stdint.h>
 #include <stddef.h>

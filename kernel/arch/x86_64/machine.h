@@ -2,13 +2,14 @@
  * The architecture seam of the kernel, x86-64 side.  The kernel's core
  * (the files of kernel/, the console, the demo, the bench and the portable tests)
  * reaches the CPU only through the names below; every kernel/arch/<arch>/
- * provides the same ones, included by bare name ("arch.h").  The other
+ * provides the same ones, included by bare name ("machine.h"; hostmem's
+ * own per-MMU header is hostmem/arch/<arch>/arch.h).  The other
  * headers each architecture provides by bare name: trap.h (struct trapframe
  * and its accessors), percpu.h (struct cpu with .id and .innermost,
  * this_cpu(), cpu_relax()).
  */
-#ifndef KERNEL_ARCH_H
-#define KERNEL_ARCH_H
+#ifndef KERNEL_MACHINE_H
+#define KERNEL_MACHINE_H
 
 #include <stdint.h>
 #include <stddef.h>
