@@ -88,7 +88,7 @@ static void cluster(struct hm *hm, uint64_t va, uint64_t e, uint64_t *lo, uint64
  * record.  Failure injection (frames.fail_countdown) stands for running out
  * of frames, which a promise rules out: it is held off here, so a test's
  * sweep cannot turn a touch of committed memory into a panic. */
-static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
+static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e, uint32_t error)
 {
 	uint32_t countdown = hm->frames.fail_countdown;
 	uint64_t lo, hi;
@@ -97,7 +97,7 @@ static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
 	cluster(hm, va, e, &lo, &hi);
 	frames_unpromise(&hm->frames, (hi - lo) / PAGE);
 	hm->frames.fail_countdown = 0;
-	s = pt_fault_in(&hm->pt, lo, (hi - lo) / PAGE, e);
+	s = pt_fault_in(&hm->pt, lo, (hi - lo) / PAGE, e, (va - lo) / PAGE, error);
 	hm->frames.fail_countdown = countdown;
 	if (s != PT_OK)
 		hm->plat->panic(hm->plat->ctx, "hm_fault: a promised frame was not there");
@@ -135,7 +135,7 @@ uint32_t hm_fault_locked(struct hm *hm, uint64_t addr, uint32_t error)
 	if (!allowed(pte_prot(e), error))
 		return STATUS_ACCESS_VIOLATION;
 	if (pte_is_demand_zero(e))
-		return demand_zero(hm, va, e);
+		return demand_zero(hm, va, e, error);
 	if (pte_hw_touch(e, error) != e)
 		return touch(hm, va, e, error);
 	hm->plat->tlb_flush_page(hm->plat->ctx, va);

@@ -700,7 +700,8 @@ int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
 	return PT_OK;
 }
 
-int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e)
+int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e, size_t hot,
+                uint32_t access)
 {
 	uint32_t prot = pte_prot(e);
 	uint64_t bits = pte_committed_bits(prot) | pte_marks(e), ready[16];
@@ -721,7 +722,10 @@ int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e)
 		for (size_t j = 0; j < got; j++, k++) {
 			if (uncached)
 				frame_prepare(pt, ready[j], FRAME_SIZE, prot);
-			__atomic_store_n(&entry[k], bits | pte_frame(ready[j]), __ATOMIC_RELEASE);
+			uint64_t v = bits | pte_frame(ready[j]);
+
+			__atomic_store_n(&entry[k], k == hot ? pte_hw_touch(v, access) : v,
+			                 __ATOMIC_RELEASE);
 		}
 	}
 	return PT_OK;
