@@ -30,9 +30,16 @@ Q := $(if $(filter 1,$(V)),,@)
 DEPS := $(BUILD)/.deps-ok
 
 # ---------------------------------------------------------------- hostmem core
+# What differs per MMU format is in hostmem/arch/<arch>/ (arch.h, found by
+# bare name); the twin's software MMU has one walk per format there too.
+# The hosted twin is built for both formats: x86_64 is the library
+# (libhostmem.a) and every host test; aarch64 runs the tests in
+# TWIN_AARCH64_TESTS as well.
 HOSTMEM_SRC := $(wildcard hostmem/*.c)
-SIM_SRC     := $(wildcard hostmem/sim/*.c)
+sim_src      = $(wildcard hostmem/sim/*.c) hostmem/arch/$(1)/walk.c
+SIM_SRC     := $(call sim_src,x86_64)
 WARN        := -Wall -Wextra -Werror -Wno-unused-parameter
+TWIN_INC    := -Ihostmem/arch/x86_64
 CORE_CFLAGS := -std=gnu11 -ffreestanding $(WARN) -I.
 
 # ---------------------------------------------------------------- kernel
@@ -48,8 +55,8 @@ KERNEL_DIRS := kernel kernel/arch/$(ARCH) kernel/console kernel/demo kernel/benc
 KERNEL_C    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c)) $(HOSTMEM_SRC) \
                $(wildcard tests/kernel/*.c tests/kernel/$(ARCH)/*.c) $(KTEST_EXTRA)
 KERNEL_S    := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
-KCFLAGS     := $(CORE_CFLAGS) -O2 -g -nostdlib -fno-pic -fno-pie $(KARCH_CFLAGS) \
-               -mgeneral-regs-only -fno-stack-protector \
+KCFLAGS     := $(CORE_CFLAGS) -Ihostmem/arch/$(ARCH) -O2 -g -nostdlib -fno-pic -fno-pie \
+               $(KARCH_CFLAGS) -mgeneral-regs-only -fno-stack-protector \
                -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-toplevel-reorder -DHM_KERNEL
 KOBJ        := $(patsubst %.c,$(BUILD)/kernel/%.o,$(KERNEL_C)) \
                $(patsubst %.S,$(BUILD)/kernel/%.o,$(KERNEL_S))
@@ -71,8 +78,17 @@ LOADER_EFI  := $(BUILD)/$(EFI_NAME)
 PORTABLE_SRC := $(wildcard boot/elf.c kernel/memmap.c)
 HOST_CFLAGS  := -std=gnu11 -O1 -g $(WARN) -I. -fsanitize=address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer -DHM_HOST
-HOST_TESTS   := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(wildcard tests/host/test_*.c))
+HOST_TESTS   := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,\
+                $(wildcard tests/host/test_*.c tests/host/x86_64/test_*.c))
 HOST_TEST_LIB := $(wildcard tests/host/lib/*.c)
+# The tests that hold the twin against the contract and the oracle (no
+# x86 bits in them) run on the AArch64 format too, with its MMU's own test.
+TWIN_AARCH64_TESTS := $(patsubst %,$(BUILD)/host/aarch64/tests/%,\
+                test_alloc test_bad_input test_caller test_differential test_failure test_fault \
+                test_free test_large test_lifecycle test_malloc test_pressure test_protect \
+                test_query test_reset test_resident test_security test_threads test_verify \
+                test_watch) \
+                $(patsubst tests/host/%.c,$(BUILD)/host/aarch64/tests/%,$(wildcard tests/host/aarch64/test_*.c))
 
 .PHONY: all run test host host-test ktest debug clean deps help install
 all: $(BUILD)/esp.img host
@@ -139,7 +155,7 @@ HOST_CORE_OBJ := $(patsubst %.c,$(BUILD)/host/obj/%.o,$(HOSTMEM_SRC) $(SIM_SRC))
 $(BUILD)/host/obj/%.o: %.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CORE_CFLAGS) -O2 -g -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CORE_CFLAGS) $(TWIN_INC) -O2 -g -MMD -MP -c $< -o $@
 $(BUILD)/host/libhostmem.a: $(HOST_CORE_OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
@@ -159,12 +175,12 @@ install: $(BUILD)/host/libhostmem.a scripts/hostmem.pc.in
 	$(Q)install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/hostmem/
 	$(Q)sed 's|@PREFIX@|$(PREFIX)|' scripts/hostmem.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hostmem.pc
 
-# The tests use a sanitized build of the same sources.
+# The tests use a sanitized build of the same sources, one per format.
 HOST_SAN_OBJ := $(patsubst %.c,$(BUILD)/host/san/%.o,$(HOSTMEM_SRC) $(SIM_SRC) $(PORTABLE_SRC) $(HOST_TEST_LIB))
 $(BUILD)/host/san/%.o: %.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) $(TWIN_INC) -MMD -MP -c $< -o $@
 $(BUILD)/host/libtest.a: $(HOST_SAN_OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
@@ -172,7 +188,23 @@ $(BUILD)/host/libtest.a: $(HOST_SAN_OBJ)
 $(BUILD)/host/tests/%: tests/host/%.c $(BUILD)/host/libtest.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) -MMD -MP $< -o $@ $(BUILD)/host/libtest.a -lcmocka
+	$(Q)$(CC) $(HOST_CFLAGS) $(TWIN_INC) -MMD -MP $< -o $@ $(BUILD)/host/libtest.a -lcmocka
+
+ARM_SAN_OBJ := $(patsubst %.c,$(BUILD)/host/aarch64/san/%.o,\
+               $(HOSTMEM_SRC) $(call sim_src,aarch64) $(HOST_TEST_LIB))
+$(BUILD)/host/aarch64/san/%.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -Ihostmem/arch/aarch64 -MMD -MP -c $< -o $@
+$(BUILD)/host/aarch64/libtest.a: $(ARM_SAN_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+$(BUILD)/host/aarch64/tests/%: tests/host/%.c $(BUILD)/host/aarch64/libtest.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(HOST_CFLAGS) -Ihostmem/arch/aarch64 -MMD -MP $< -o $@ \
+	    $(BUILD)/host/aarch64/libtest.a -lcmocka
 
 # ---------------------------------------------------------------- running
 host-test: $(HOST_TESTS)

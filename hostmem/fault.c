@@ -2,7 +2,9 @@
  * fault.c - what a page fault on managed memory means.
  *
  * The kernel's page-fault routine and the hosted twin's software MMU both
- * call hm_fault with the address and the #PF error code.  The answer is 0
+ * call hm_fault with the address and what the fault tells (HM_PF_*: a
+ * present page, a write, a fetch; arch.h reads them off the CPU's syndrome,
+ * the x86 #PF error code or the AArch64 ESR).  The answer is 0
  * ("resolved: retry the access") or the exception the access raises:
  *
  *   demand-zero page, access allowed   map a zeroed frame (the commit charge
@@ -12,7 +14,11 @@
  *   guard page (present data or not)   clear the guard, raise
  *                                      STATUS_GUARD_PAGE_VIOLATION once; the
  *                                      retried access then goes through
- *   present page, access allowed       a stale TLB entry: flush it; retry
+ *   present page, access allowed       the MMU wants the access recorded
+ *                                      in the entry by software (arch.h:
+ *                                      AArch64 without FEAT_HAFDBS): record
+ *                                      it; or a stale TLB entry: flush it;
+ *                                      retry
  *   anything else                      STATUS_ACCESS_VIOLATION: reserved or
  *                                      free pages, NOACCESS, a write to a
  *                                      read-only page, a fetch from NX
@@ -30,7 +36,7 @@
 
 #define CLUSTER 16u   /* pages mapped by one demand-zero fault, at most */
 
-/* May an access of this kind (from the #PF error code) touch a page with
+/* May an access of this kind (HM_PF_*) touch a page with
  * this protection?  x86 cannot fetch without reading: EXECUTE reads too. */
 static bool allowed(DWORD prot, uint32_t error)
 {
@@ -82,7 +88,7 @@ static void cluster(struct hm *hm, uint64_t va, uint64_t e, uint64_t *lo, uint64
  * record.  Failure injection (frames.fail_countdown) stands for running out
  * of frames, which a promise rules out: it is held off here, so a test's
  * sweep cannot turn a touch of committed memory into a panic. */
-static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
+static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e, uint32_t error)
 {
 	uint32_t countdown = hm->frames.fail_countdown;
 	uint64_t lo, hi;
@@ -91,10 +97,27 @@ static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e)
 	cluster(hm, va, e, &lo, &hi);
 	frames_unpromise(&hm->frames, (hi - lo) / PAGE);
 	hm->frames.fail_countdown = 0;
-	s = pt_fault_in(&hm->pt, lo, (hi - lo) / PAGE, e);
+	s = pt_fault_in(&hm->pt, lo, (hi - lo) / PAGE, e, (va - lo) / PAGE, error);
 	hm->frames.fail_countdown = countdown;
 	if (s != PT_OK)
 		hm->plat->panic(hm->plat->ctx, "hm_fault: a promised frame was not there");
+	return 0;
+}
+
+/* An MMU that does not record accesses and writes itself (AArch64 without
+ * FEAT_HAFDBS) faults on the first access (the Access flag) and the first
+ * write (a writable-clean page is read-only to it): the entry takes what
+ * the access means (arch.h), which only adds rights, so no other CPU's
+ * translation needs dropping; this CPU's may be the stale one that
+ * faulted. */
+static uint32_t touch(struct hm *hm, uint64_t va, uint64_t e, uint32_t error)
+{
+	struct tlb_gather g;
+
+	tlb_gather_init(&g, &hm->frames);
+	pt_replace(&hm->pt, va, e, pte_hw_touch(e, error), &g);
+	tlb_finish(&g);
+	hm->plat->tlb_flush_page(hm->plat->ctx, va);
 	return 0;
 }
 
@@ -112,7 +135,9 @@ uint32_t hm_fault_locked(struct hm *hm, uint64_t addr, uint32_t error)
 	if (!allowed(pte_prot(e), error))
 		return STATUS_ACCESS_VIOLATION;
 	if (pte_is_demand_zero(e))
-		return demand_zero(hm, va, e);
+		return demand_zero(hm, va, e, error);
+	if (pte_hw_touch(e, error) != e)
+		return touch(hm, va, e, error);
 	hm->plat->tlb_flush_page(hm->plat->ctx, va);
 	return 0;
 }

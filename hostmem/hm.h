@@ -182,10 +182,7 @@ EMemoryAvailable pressure_level(const struct hm *hm, size_t avail);
 void pressure_band(const struct hm *hm, size_t *lo, size_t *hi);
 
 /* fault.c: 0 when the access may be retried, else the exception code.
- * error is the #PF error code; the bits hostmem reads: */
-#define HM_PF_P 0x01u   /* the page was present: a protection fault */
-#define HM_PF_W 0x02u   /* a write */
-#define HM_PF_I 0x10u   /* an instruction fetch */
+ * error: the HM_PF_* bits (pte.h) of the fault. */
 uint32_t hm_fault_locked(struct hm *hm, uint64_t va, uint32_t error);
 
 /* verify.c: every structure and counter of the manager, cross-checked. */

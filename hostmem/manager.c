@@ -287,10 +287,10 @@ static uint64_t zero_ahead(struct hm *hm, uint32_t error, uint32_t code)
 	return code || (error & HM_PF_P) ? 0 : frames_zeroing_take(&hm->frames);
 }
 
-uint32_t hostmem_fault(IHostMemoryManager *m, uint64_t va, uint32_t error)
+uint32_t hostmem_fault(IHostMemoryManager *m, uint64_t va, uint32_t syndrome)
 {
 	struct hm *hm = hm_of(m);
-	uint32_t code;
+	uint32_t code, error = pte_fault_access(syndrome);
 	/* Not hm_enter: a manager that refuses new calls still keeps the
 	 * promises it gave, unless it cannot trust its own structures. */
 	uint64_t batch;

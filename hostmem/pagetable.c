@@ -160,10 +160,13 @@ static uint64_t entry_set(struct pagetable *pt, uint64_t table, unsigned i, uint
 	uint64_t *e = &table_at(pt, table)[i];
 	uint64_t old = pte_read(e);
 
-	if (old & PTE_P)
+	if (old & PTE_P) {
+		if ((v & PTE_P) && !pte_same_mapping(old, v))   /* pte.h, break-before-make */
+			pt->plat->panic(pt->plat->ctx, "page table: a present entry retargeted");
 		old = __atomic_exchange_n(e, v, __ATOMIC_SEQ_CST);
-	else
+	} else {
 		__atomic_store_n(e, v, __ATOMIC_RELEASE);
+	}
 
 	if (table != pt->root) {
 		struct frame *f = frame_of(pt->fr, table);
@@ -186,7 +189,7 @@ static void leaf_set(struct pagetable *pt, uint64_t table, unsigned i, uint64_t 
 {
 	uint64_t old = entry_set(pt, table, i, v);
 
-	if (!(old & ~decided & PTE_D))
+	if (!pte_hw_dirty(old) || pte_hw_dirty(decided))
 		return;
 	if (v & PTE_COMMITTED)
 		__atomic_or_fetch(&table_at(pt, table)[i], PTE_WRITTEN, __ATOMIC_SEQ_CST);
@@ -697,7 +700,8 @@ int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
 	return PT_OK;
 }
 
-int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e)
+int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e, size_t hot,
+                uint32_t access)
 {
 	uint32_t prot = pte_prot(e);
 	uint64_t bits = pte_committed_bits(prot) | pte_marks(e), ready[16];
@@ -718,7 +722,10 @@ int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e)
 		for (size_t j = 0; j < got; j++, k++) {
 			if (uncached)
 				frame_prepare(pt, ready[j], FRAME_SIZE, prot);
-			__atomic_store_n(&entry[k], bits | pte_frame(ready[j]), __ATOMIC_RELEASE);
+			uint64_t v = bits | pte_frame(ready[j]);
+
+			__atomic_store_n(&entry[k], k == hot ? pte_hw_touch(v, access) : v,
+			                 __ATOMIC_RELEASE);
 		}
 	}
 	return PT_OK;

@@ -105,8 +105,12 @@ int pt_map(struct pagetable *pt, uint64_t va, size_t npages, uint32_t prot,
  * changes (non-zero before and after), nothing needs a flush (not present
  * before).  The frames are promised ones (the caller unpromised n), so an
  * allocation fails only by injection: PT_NO_MEMORY, the pages mapped so far
- * left mapped, for a caller that panics. */
-int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e);
+ * left mapped, for a caller that panics.  Page hot is the one the faulting
+ * access (HM_PF_* bits) retries: it is mapped with what that access records
+ * (pte_hw_touch), so an MMU that leaves that to software does not fault a
+ * second time. */
+int pt_fault_in(struct pagetable *pt, uint64_t va, size_t n, uint64_t e, size_t hot,
+                uint32_t access);
 /* One zeroed 2 MiB frame as a PS entry; va 2 MiB-aligned, the 512 pages
  * PTE_NONE, prot one that is present. */
 int pt_map_large(struct pagetable *pt, uint64_t va, uint32_t prot, struct tlb_gather *g);

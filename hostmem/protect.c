@@ -44,7 +44,7 @@ static hm_status protect_large(struct hm *hm, uint64_t va, uint64_t end, DWORD p
 	tlb_gather_init(&g, &hm->frames);
 	for (; va < end; va += HM_LARGE_PAGE) {
 		e = pt_lookup(&hm->pt, va, 0);
-		pt_replace(&hm->pt, va, e, pte_make_large(pte_frame(e), prot) | (e & (PTE_A | PTE_D)), &g);
+		pt_replace(&hm->pt, va, e, pte_reprotect_large(e, prot), &g);
 	}
 	tlb_finish(&g);
 	return HM_OK;

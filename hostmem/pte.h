@@ -20,62 +20,59 @@
  *
  * Anything else is PTE_BAD, a broken invariant.
  *
- *  63  62..59  58..57 56..55  54..52  51 ............ 12 11 10 9  8 7  6 5 4   3   2  1  0
- * +--+-------+------+------+-------+-------------------+-----+--+-+--+-+-+---+---+--+--+--+
- * |NX| (PKE) |spare | mod  | base  |  frame (pa >> 12)  | sw  |C |G|PS|D|A|PCD|PWT|US|RW|P |
- * +--+-------+------+------+-------+-------------------+-----+--+-+--+-+-+---+---+--+--+--+
+ * How those states and the bits below sit in an entry is the architecture's
+ * (arch.h, one per MMU: hostmem/arch/<arch>/arch.h); this file is the same
+ * for all.  Every format has room, ignored by the MMU, for:
  *
- *   C (bit 9, ignored by the CPU)  PTE_COMMITTED: set in every committed leaf,
- *        present or not, so "committed" is one bit test.
- *   sw (bits 10, 11, ignored by the CPU)
- *        W (10) PTE_WRITTEN: the page was written since the last write-watch
- *          reset.  The CPU's D bit is how a write first shows; every rewrite
- *          of the entry by hostmem (a new protection, MEM_RESET, a fired
- *          guard, a decommit in a write-watch reservation) latches D into W,
- *          as NT captures the dirty bit into its write-watch bitmap, so only
- *          a write-watch reset or the release forgets a write.  A page is
- *          dirty when D or W is set.
- *        X (11) PTE_DISCARDED: MEM_RESET threw the contents away, which
- *          MEM_RESET_UNDO must report.  Set in the demand-zero PTE a reset
- *          leaves, it stays whatever happens to the page (a touch, a new
- *          protection, MEM_RESET_UNDO reporting it) until a decommit.
- *   base (52..54) + mod (55..56), ignored by the CPU in present entries and
- *        with the rest of a non-present one: the exact Win32 protection, so
- *        VirtualQuery reads back what VirtualProtect wrote.
+ *   PTE_COMMITTED  set in every committed leaf, present or not, so
+ *        "committed" is one bit test.
+ *   PTE_WRITTEN  the page was written since the last write-watch reset.
+ *        The MMU's own record (pte_hw_dirty: x86 D, AArch64 DBM with AP[2]
+ *        clear) is how a write first shows; every rewrite of the entry by
+ *        hostmem (a new protection, MEM_RESET, a fired guard, a decommit in
+ *        a write-watch reservation) latches it into W, as NT captures the
+ *        dirty bit into its write-watch bitmap, so only a write-watch reset
+ *        or the release forgets a write.  A page is dirty when either says so.
+ *   PTE_DISCARDED  MEM_RESET threw the contents away, which MEM_RESET_UNDO
+ *        must report.  Set in the demand-zero PTE a reset leaves, it stays
+ *        whatever happens to the page (a touch, a new protection,
+ *        MEM_RESET_UNDO reporting it) until a decommit.
+ *   the protection field, 5 bits at PTE_PROT_SHIFT: the exact Win32
+ *        protection, so VirtualQuery reads back what VirtualProtect wrote.
  *        base: 1 NOACCESS  2 READONLY  3 READWRITE  4 EXECUTE  5 EXECUTE_READ
  *              6 EXECUTE_READWRITE  (0 = no protection: never committed)
  *        mod:  0 none  1 GUARD  2 NOCACHE  3 WRITECOMBINE
  *
- * Hardware bits per protection (every leaf is in the lower half: U/S=1):
- *   NOACCESS, any GUARD    not present (PTE_PARKED or PTE_DEMAND_ZERO)
- *   READONLY               P|US|NX
- *   READWRITE              P|US|RW|NX
- *   EXECUTE, EXECUTE_READ  P|US          (x86 cannot fetch without reading)
- *   EXECUTE_READWRITE      P|US|RW
- *   + NOCACHE              PCD|PWT       PAT index 3: UC with the reset PAT
- *   + WRITECOMBINE         PWT           PAT index 1: the kernel must program
- *                                        PAT entry 1 as WC (IA32_PAT bits
- *                                        15:8 = 0x01); the reset value is WT.
+ * A not-present entry (PTE_P clear) is ignored by the MMU but for that bit,
+ * so its states need nothing more.  A present leaf carries the hardware
+ * bits of its protection (pte_hw_bits) and what the MMU records in it:
+ * accessed (PTE_A) and written.
+ *
+ * Break-before-make.  hostmem never changes where a present entry points,
+ * its kind (table, page, 2 MiB page) or its memory type: a page keeps its
+ * frame and cache attribute from the fault that maps it to the change that
+ * makes it not present, and that change is flushed (pte_needs_flush) before
+ * the frame or table is used again.  So no entry ever goes from one valid
+ * translation to another, which the ARM architecture requires
+ * (break-before-make) and x86 merely recommends; entry_set (pagetable.c)
+ * checks the frame and the kind on every store (pte_same_mapping).
  *
  * Memory types.  The direct map (phys_base) reaches every frame write-back;
  * a NOCACHE or WRITECOMBINE page reaches its frame with another type.  The
  * CPU manuals forbid such aliases unless the cache holds nothing of the
- * frame while the other type is in use (SDM vol. 3, 11.12.4): an uncached
+ * frame while the other type is in use (Intel SDM vol. 3, 11.12.4; the ARM
+ * ARM's mismatched memory attributes, B2.8): an uncached
  * read would miss a dirty line of the zeroing (stale data, possibly the
  * previous owner's), and a line written back later would overwrite what the
  * page wrote.  So:
  *   - a frame is zeroed through the direct map, then its lines are flushed
- *     (platform cache_flush: clflush), and only then mapped UC/WC;
+ *     (platform cache_flush: clflush, DC CIVAC), and only then mapped
+ *     uncached;
  *   - when it leaves the mapping, it is flushed again after the TLB flush
  *     and before it is freed (tlb_gather_uncached), so write-back use starts
  *     from memory, not from a line older than the page's last write.
  * The cache attribute belongs to the allocation, so a page never changes
  * type while it holds a frame.
- *
- * Table (non-leaf) entries of the lower half are P|RW|US: the leaf decides
- * access.  A 2 MiB page is a PD entry with PS=1 and the leaf bits above (its
- * PAT bit would be bit 12, which hostmem never sets, so pte_frame works for
- * it too).  A PML4 entry never has PS (reserved).
  */
 #ifndef HOSTMEM_PTE_H
 #define HOSTMEM_PTE_H
@@ -85,28 +82,17 @@
 
 #include "hostmem.h"
 
-#define PTE_P          (1ull << 0)
-#define PTE_RW         (1ull << 1)
-#define PTE_US         (1ull << 2)
-#define PTE_PWT        (1ull << 3)
-#define PTE_PCD        (1ull << 4)
-#define PTE_A          (1ull << 5)
-#define PTE_D          (1ull << 6)
-#define PTE_PS         (1ull << 7)
-#define PTE_G          (1ull << 8)
-#define PTE_COMMITTED  (1ull << 9)
-#define PTE_WRITTEN    (1ull << 10)  /* written since the last write-watch reset */
-#define PTE_DISCARDED  (1ull << 11)  /* demand-zero because MEM_RESET dropped the data */
-#define PTE_NX         (1ull << 63)
+/* What a fault tells, whatever the MMU: pte_fault_access gives these bits
+ * of the syndrome the embedder passes (arch.h). */
+#define HM_PF_P 0x01u   /* the page was present: a protection fault */
+#define HM_PF_W 0x02u   /* a write */
+#define HM_PF_I 0x10u   /* an instruction fetch */
 
-#define PTE_FRAME_MASK  0x000FFFFFFFFFF000ull  /* bits 12..51 */
-#define PTE_PROT_SHIFT  52
+#include "arch.h"
+
 #define PTE_PROT_MASK   (0x1Full << PTE_PROT_SHIFT)
 #define PTE_BASE_MASK   0x7u                   /* within the field */
 #define PTE_MOD_SHIFT   3
-
-/* The bits a protection decides in a present entry. */
-#define PTE_HW_MASK  (PTE_P | PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_NX)
 
 #define PTE_ENTRIES  512
 
@@ -168,25 +154,6 @@ static inline uint32_t pte_prot(uint64_t pte)
 	if (base == 0 || base > 6)
 		return 0;
 	return pte_base_prot[base] | pte_mod_prot[mod];
-}
-
-/* Hardware bits of a present leaf with this protection, or 0 when the
- * protection keeps the page not present (NOACCESS, GUARD). */
-static inline uint64_t pte_hw_bits(uint32_t prot)
-{
-	uint64_t b = PTE_P | PTE_US;
-
-	if ((prot & PAGE_GUARD) || (prot & 0xFFu) == PAGE_NOACCESS)
-		return 0;
-	if (prot & (PAGE_READONLY | PAGE_READWRITE))
-		b |= PTE_NX;
-	if (prot & (PAGE_READWRITE | PAGE_EXECUTE_READWRITE))
-		b |= PTE_RW;
-	if (prot & PAGE_NOCACHE)
-		b |= PTE_PCD | PTE_PWT;
-	if (prot & PAGE_WRITECOMBINE)
-		b |= PTE_PWT;
-	return b;
 }
 
 /* Reached with a memory type other than write-back (see "Memory types"). */
@@ -260,15 +227,21 @@ static inline uint64_t pte_make_committed(uint64_t pa, uint32_t prot)
 	return pa ? pte_committed_bits(prot) | pte_frame(pa) : pte_make_demand_zero(prot);
 }
 
-/* What a rewrite of the entry carries over whatever its new state: the
- * write record, with D latched into W, and the MEM_RESET mark. */
-static inline uint64_t pte_marks(uint64_t pte)
+/* Written since the last write-watch reset (present or not, or a trace). */
+static inline bool pte_is_dirty(uint64_t pte)
 {
-	return (pte & PTE_DISCARDED) | ((pte & (PTE_D | PTE_WRITTEN)) ? PTE_WRITTEN : 0);
+	return (pte & PTE_WRITTEN) || pte_hw_dirty(pte);
 }
 
-/* The same page (frame, contents) under a new protection.  Accessed and
- * dirty survive while it stays present. */
+/* What a rewrite of the entry carries over whatever its new state: the
+ * write record, with the MMU's latched into W, and the MEM_RESET mark. */
+static inline uint64_t pte_marks(uint64_t pte)
+{
+	return (pte & PTE_DISCARDED) | (pte_is_dirty(pte) ? PTE_WRITTEN : 0);
+}
+
+/* The same page (frame, contents) under a new protection.  Accessed
+ * survives while it stays present, and a write in W. */
 static inline uint64_t pte_reprotect(uint64_t pte, uint32_t prot)
 {
 	uint64_t n = pte_make_committed(pte_frame(pte), prot) | pte_marks(pte);
@@ -278,41 +251,28 @@ static inline uint64_t pte_reprotect(uint64_t pte, uint32_t prot)
 	return n;
 }
 
-/* Does replacing old by new need the old translation dropped?  Only if old
- * was present and something besides the software marks changed (the CPU
- * ignores W and DISCARDED; a cleared D must be flushed, or a CPU holding
- * the entry marked dirty would not set D again). */
-static inline bool pte_needs_flush(uint64_t old, uint64_t new)
-{
-	return (old & PTE_P) && ((old ^ new) & ~(PTE_WRITTEN | PTE_DISCARDED));
-}
-
-/* Written since the last write-watch reset (present or not, or a trace). */
-static inline bool pte_is_dirty(uint64_t pte)
-{
-	return (pte & (PTE_D | PTE_WRITTEN)) != 0;
-}
-
-/* An entry pointing at a lower-level page table. */
-static inline uint64_t pte_make_table(uint64_t pa)
-{
-	return pte_frame(pa) | PTE_P | PTE_RW | PTE_US;
-}
-
-static inline bool pte_is_table(uint64_t e)
-{
-	return (e & PTE_P) && !(e & PTE_PS);
-}
-
 /* A present 2 MiB page (PD level); pa 2 MiB-aligned, prot must be present. */
 static inline uint64_t pte_make_large(uint64_t pa, uint32_t prot)
 {
-	return pte_make_committed(pa, prot) | PTE_PS;
+	return pte_leaf_to_large(pte_make_committed(pa, prot));
 }
 
-static inline bool pte_is_large(uint64_t e)
+/* The same 2 MiB page under a new protection: it stays present, so what
+ * the MMU recorded stays in its bits, a write latched in W. */
+static inline uint64_t pte_reprotect_large(uint64_t pte, uint32_t prot)
 {
-	return (e & PTE_P) && (e & PTE_PS);
+	return pte_make_large(pte_frame(pte), prot) | (pte & PTE_A) |
+	       (pte_is_dirty(pte) ? PTE_WRITTEN : 0);
+}
+
+/* Does new translate to the same frame, as the same kind of entry, as old?
+ * Both present: a present entry may only change its rights and what the
+ * MMU recorded ("Break-before-make" above).  The memory type is kept one
+ * level up (pte_prot_in: the allocation's), where pagetable.c cannot see. */
+static inline bool pte_same_mapping(uint64_t old, uint64_t new)
+{
+	return pte_frame(old) == pte_frame(new) && pte_is_large(old) == pte_is_large(new) &&
+	       pte_is_table(old) == pte_is_table(new);
 }
 
 #endif

@@ -1,9 +1,11 @@
 /*
  * sim.h - the hosted twin: a manager over simulated physical RAM, with a
- * software x86-64 MMU that walks the page tables hostmem builds, exactly as
- * the CPU does (P, RW, NX, U/S, A/D, a TLB that only invalidation empties).
- * Accesses go through that MMU; a fault goes to the same hostmem_fault the
- * kernel's page-fault routine calls (demand-zero, guard pages).
+ * software MMU that walks the page tables hostmem builds, exactly as the CPU
+ * does (rights, accessed and dirty, a TLB that only invalidation empties),
+ * in the format the library was built for: x86-64 (libhostmem.a), or
+ * AArch64 (the host tests' second build).  Accesses go through that MMU; a
+ * fault goes to the same hostmem_fault the kernel's page-fault routine calls
+ * (demand-zero, guard pages).
  *
  * The twin manages the whole range [0x10000, 0x7FFFFFFF0000).  Its pointers
  * are addresses in that simulated space, not in the host process: read and
@@ -37,6 +39,11 @@ uint32_t hm_sim_exec(hm_sim *sim, const void *va);
 /* ---- for tests and tools */
 #define HM_SIM_DEBUG_FRAMES 0x1u   /* fill freed frames with a pattern, check it */
 #define HM_SIM_TLB_KEEP     0x2u   /* TLB entries leave only by invalidation (mmu.h) */
+/* AArch64: a CPU without FEAT_HAFDBS, whose MMU leaves the Access flag and
+ * the dirty state to hostmem's fault path (arch.h); also set by the
+ * environment variable HM_SIM_NO_HAFDBS, so a whole suite can run as such
+ * a CPU.  No effect on x86-64. */
+#define HM_SIM_NO_HAFDBS    0x4u
 HRESULT hm_sim_create_ex(size_t ram_bytes, unsigned flags, hm_sim **out);
 /* The host address of simulated physical address 0 (tests inspect frames). */
 uint8_t *hm_sim_ram(hm_sim *sim);

@@ -308,7 +308,7 @@ static bool check_leaf(struct walk *w, uint64_t e, uint64_t va)
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: no valid state", (ull)va, (ull)e);
 	if (s == PTE_TRACE)   /* where it may be: leaf_in_resv */
 		return true;
-	if (s == PTE_PRESENT && (e & PTE_HW_MASK) != pte_hw_bits(prot))
+	if (s == PTE_PRESENT && (pte_hw_clean(e) & PTE_HW_MASK) != pte_hw_bits(prot))
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: hardware bits disagree with protection 0x%x",
 		            (ull)va, (ull)e, prot);
 	if (s != PTE_PRESENT && pte_hw_bits(prot) && pte_frame(e))
@@ -316,7 +316,7 @@ static bool check_leaf(struct walk *w, uint64_t e, uint64_t va)
 		            (ull)va, (ull)e, prot);
 	known |= PTE_DISCARDED | PTE_WRITTEN;
 	if (s == PTE_PRESENT)
-		known |= PTE_HW_MASK | PTE_A | PTE_D;
+		known |= PTE_HW_MASK | PTE_HW_STATE;
 	if (e & ~known)
 		return fail(w->r, "pte for va 0x%llx = 0x%llx: stray bits", (ull)va, (ull)e);
 	if (s == PTE_PRESENT || s == PTE_PARKED)
@@ -328,7 +328,8 @@ static bool check_large(struct walk *w, uint64_t e, uint64_t va)
 {
 	uint32_t prot = pte_prot(e);
 
-	if (pte_state(e) != PTE_PRESENT || (e & PTE_HW_MASK) != pte_hw_bits(prot))
+	if (pte_state(e) != PTE_PRESENT ||
+	    (pte_hw_clean(e) & PTE_HW_MASK) != (pte_leaf_to_large(pte_hw_bits(prot)) & PTE_HW_MASK))
 		return fail(w->r, "2 MiB entry for va 0x%llx = 0x%llx: bad state or bits", (ull)va, (ull)e);
 	if (pte_frame(e) & (PT_LARGE_SIZE - 1))
 		return fail(w->r, "2 MiB entry for va 0x%llx = 0x%llx: frame not 2 MiB aligned",
@@ -341,8 +342,8 @@ static bool check_table(struct walk *w, uint64_t table, int level, uint64_t va);
 /* A non-leaf entry at level (4..2) mapping va. */
 static bool check_upper(struct walk *w, uint64_t e, int level, uint64_t va)
 {
-	if ((e & ~(PTE_FRAME_MASK | PTE_A)) != (PTE_P | PTE_RW | PTE_US))
-		return fail(w->r, "level %d entry for va 0x%llx = 0x%llx: not a P|RW|US table entry",
+	if ((e & ~(PTE_FRAME_MASK | PTE_TABLE_STATE)) != pte_make_table(0))
+		return fail(w->r, "level %d entry for va 0x%llx = 0x%llx: not a table entry",
 		            level, (ull)va, (ull)e);
 	if (!claim(w, pte_frame(e), FRAME_TABLE, 0, va, "table entry"))
 		return false;
@@ -354,7 +355,7 @@ static bool check_entry(struct walk *w, uint64_t e, int level, uint64_t va)
 {
 	if (level == 1)
 		return check_leaf(w, e, va);
-	if (level == 2 && (e & PTE_PS))
+	if (level == 2 && pte_is_large(e))
 		return check_large(w, e, va);
 	return check_upper(w, e, level, va);
 }
@@ -483,7 +484,7 @@ static void unmark_table(struct walk *w, uint64_t table, int level)
 
 		if (e == 0 || pa == 0 || !frame_in_range(w->fr, pa))
 			continue;
-		if (level == 1 || (level == 2 && (e & PTE_PS))) {
+		if (level == 1 || (level == 2 && pte_is_large(e))) {
 			unmark_frame(w->fr, pa);
 		} else if ((e & PTE_P) && (frame_of(w->fr, pa)->flags & FRAME_MARK)) {
 			unmark_frame(w->fr, pa);

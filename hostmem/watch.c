@@ -40,7 +40,7 @@ static hm_status watch_range(struct hm *hm, uint64_t base, uint64_t size,
  * not set D again on the next write. */
 static void clean(struct hm *hm, uint64_t va, uint64_t e, struct tlb_gather *g)
 {
-	pt_replace(&hm->pt, va, e, e & ~(PTE_D | PTE_WRITTEN), g);
+	pt_replace(&hm->pt, va, e, pte_hw_clean(e) & ~PTE_WRITTEN, g);
 }
 
 /* Up to max dirty pages of [*va, end) into out (NULL: reset them all);

@@ -15,13 +15,20 @@ BUILD=${BUILD:-build}
 logs=$BUILD/host-logs
 mkdir -p "$BUILD/host/xml" "$logs" || exit 1
 pass=0 fail=0
+# A test's name is its path under build/host/ without "tests/": test_alloc,
+# x86_64/test_mmu, aarch64/test_alloc (the twin in the AArch64 format).  An
+# argument TAG:VAR=VALUE runs the binaries after it with VAR=VALUE in their
+# environment and TAG/ before their names (no-hafdbs:HM_SIM_NO_HAFDBS=1).
+tag= env=()
 for t in "$@"; do
-  name=$(basename "$t") err=$logs/$(basename "$t").stderr
-  xml=$BUILD/host/xml/$name.xml
+  if [[ $t == *:*=* ]]; then tag=${t%%:*}/ env=("${t#*:}"); continue; fi
+  name=$tag${t#"$BUILD"/host/} name=${name/tests\//}
+  err=$logs/${name//\//-}.stderr
+  xml=$BUILD/host/xml/${name//\//-}.xml
   printf '# %s\n' "$name"       # before it runs: a long one shows what is running
   rm -f "$xml"                  # cmocka does not overwrite it
   start=$(results_now)
-  out=$(CMOCKA_MESSAGE_OUTPUT=XML CMOCKA_XML_FILE=$xml "$t" 2> "$err"); rc=$?
+  out=$(env "${env[@]}" CMOCKA_MESSAGE_OUTPUT=XML CMOCKA_XML_FILE=$xml "$t" 2> "$err"); rc=$?
   [ -z "$out" ] || printf '%s\n' "$out"
   if [ -s "$xml" ]; then tap=$(results_from_cmocka "$name" "$xml"); else tap=; fi
   [ -z "$tap" ] || printf '%s\n' "$tap"

@@ -1,8 +1,9 @@
 /*
  * sim.c - the hosted twin's platform: RAM from the host's heap, the software
- * MMU as the CPU, a spinlock as the lock.  The only hostmem file that uses libc.
+ * MMU of the build's format (x86-64 or AArch64: hostmem/arch/) as the CPU, a
+ * spinlock as the lock.  The only hostmem file that uses libc.
  *
- * An access loops like the CPU: translate; on a #PF ask hostmem_fault; if it
+ * An access loops like the CPU: translate; on a fault ask hostmem_fault; if it
  * resolved the fault (a demand-zero page got its frame, a stale TLB entry
  * went away), translate again, otherwise the access raises the exception
  * code.  A guard page therefore reports STATUS_GUARD_PAGE_VIOLATION once and
@@ -58,6 +59,7 @@ struct hm_sim {
 	pthread_mutex_t cpus_lock;    /* serialises threads becoming CPUs */
 	uint64_t id;                  /* tells twins apart in a thread's cpu record */
 	bool keep;                    /* HM_SIM_TLB_KEEP */
+	bool hafdbs;                  /* not HM_SIM_NO_HAFDBS */
 	IHostMemoryManager *mgr;
 	void *storage;
 	unsigned fail_copy;           /* hm_sim_fail_caller_copy countdown */
@@ -106,6 +108,7 @@ static struct sim_cpu *this_cpu(hm_sim *sim)
 	mutex_init(&c->lock);
 	mmu_init(&c->mmu, &sim->plat, hostmem_root(sim->mgr), SIM_MAXPHYADDR);
 	c->mmu.keep = sim->keep;
+	c->mmu.hafdbs = sim->hafdbs;
 	__atomic_store_n(&sim->ncpus, n + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&sim->cpus_lock);
 	self.sim = sim->id;
@@ -284,6 +287,7 @@ static HRESULT sim_start(hm_sim *sim, unsigned flags)
 	hr = hostmem_init(sim->storage, &sim->plat, &ram, 1, 0,
 	                  (flags & HM_SIM_DEBUG_FRAMES) ? FRAMES_DEBUG : 0, &sim->mgr);
 	sim->keep = (flags & HM_SIM_TLB_KEEP) != 0;
+	sim->hafdbs = !(flags & HM_SIM_NO_HAFDBS) && !getenv("HM_SIM_NO_HAFDBS");
 	return hr;
 }
 

@@ -10,11 +10,11 @@
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang-14
 FUZZ_BIN     := $(BUILD)/fuzz/fuzz_diff
-FUZZ_FLAGS   := -std=gnu11 -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS   := -std=gnu11 -O1 -g -I. $(TWIN_INC) -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -fno-omit-frame-pointer -DHM_HOST
 FUZZ_DEPS    := tests/fuzz/fuzz_diff.c tests/model/model.c tests/model/model.h \
                 tests/model/drive.c tests/model/drive.h tests/model/twin_env.h \
-                $(HOSTMEM_SRC) $(SIM_SRC) $(wildcard hostmem/*.h hostmem/sim/*.h)
+                $(HOSTMEM_SRC) $(SIM_SRC) $(wildcard hostmem/*.h hostmem/sim/*.h hostmem/arch/x86_64/*)
 
 .PHONY: fuzz
 $(FUZZ_BIN): $(FUZZ_DEPS) | $(DEPS)

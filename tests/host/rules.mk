@@ -6,7 +6,7 @@
 #                (notifications from two threads), test_malloc (a leak report
 #                on another thread)
 TSAN_TESTS  := test_threads test_pressure test_malloc
-TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. -fsanitize=thread -fno-omit-frame-pointer -DHM_HOST
+TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -I. $(TWIN_INC) -fsanitize=thread -fno-omit-frame-pointer -DHM_HOST
 TSAN_OBJ    := $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(HOSTMEM_SRC) $(SIM_SRC) $(PORTABLE_SRC) $(HOST_TEST_LIB))
 TSAN_BINS   := $(patsubst %,$(BUILD)/tsan/%,$(TSAN_TESTS))
 

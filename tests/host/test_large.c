@@ -129,7 +129,9 @@ static void each_2_mib_is_one_contiguous_frame_mapped_by_a_ps_entry(void **state
 	const uint64_t offs[] = { 0, PG, LP / 2 + 5, LP - 1 };
 
 	assert_int_not_equal(pte_frame(e0), pte_frame(e1));
-	assert_true((e0 & PTE_RW) && (e0 & PTE_NX) && (e0 & PTE_US));
+	assert_true(pte_is_large(e0) && pte_is_large(e1));
+	assert_int_equal(pte_hw_clean(e0) & PTE_HW_MASK,
+	                 pte_leaf_to_large(pte_hw_bits(PAGE_READWRITE)) & PTE_HW_MASK);
 	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
 		assert_code(0, twin_poke(t, p + offs[i], (uint8_t)(0x10 + i)));
 		assert_code(0, twin_poke(t, p + LP + offs[i], (uint8_t)(0x20 + i)));
@@ -197,7 +199,8 @@ static void protect_changes_whole_2_mib_pages(void **state)
 	assert_code(0, twin_peek(t, p + LP + 7, &b));
 	assert_bytes(t, p + LP, PG, 0x3E);                 /* contents kept */
 	assert_code(0, twin_poke(t, p + 7, 1));            /* the other page is untouched */
-	assert_false(large_entry(t, p + LP) & PTE_RW);
+	assert_int_equal(pte_hw_clean(large_entry(t, p + LP)) & PTE_HW_MASK,
+	                 pte_leaf_to_large(pte_hw_bits(PAGE_READONLY)) & PTE_HW_MASK);
 	m = query_ok(t, p);
 	assert_committed_region(m, p, p, PAGE_READWRITE, LP, PAGE_READWRITE);
 	m = query_ok(t, p + LP);

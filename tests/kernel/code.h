@@ -19,4 +19,15 @@ static inline void put_ret(void *at)
 	arch_sync_icache((uint64_t)at, sizeof(ret));
 }
 
+/*
+ * One fetch at va, where the soak's driver has put its `ret` marker (the
+ * byte 0xC3): 0 when it ran and returned, else the exception code
+ * (tests/kernel/ARCH/exec_probe.c).  x86-64 runs the byte itself.  AArch64
+ * has no one-byte return: it plants its own at va rounded down to 4 bytes
+ * (the same page, so the same rights) through the direct map, runs it
+ * there, and puts the data back, so neither the bytes nor the page's
+ * dirty state change.
+ */
+uint32_t exec_marked_ret(uint64_t va);
+
 #endif

@@ -21,6 +21,7 @@
 #include "kernel/print.h"
 #include "kernel/memory.h"
 #include "hostmem/embed.h"
+#include "tests/kernel/code.h"
 
 #include "tests/model/model.c"
 #include "tests/model/drive.c"
@@ -40,7 +41,7 @@ static uint32_t real_exec(uint64_t va)
 
 	if (code)
 		return code;   /* the fetch would fault the same way, first */
-	return b == 0xC3 ? try_exec((void *)va, 0) : DRIVE_UNSAFE_EXEC;
+	return b == 0xC3 ? exec_marked_ret(va) : DRIVE_UNSAFE_EXEC;
 }
 
 /* Byte by byte, stopping at the first fault: the bytes before the faulting

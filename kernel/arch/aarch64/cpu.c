@@ -10,6 +10,11 @@
  * translation the TLB may still hold from the firmware's table goes
  * (TLBI VMALLE1, DSB, ISB).  Nothing was translated through TTBR0 while
  * it changed (EPD0 was set), so no stale entry can come back.
+ *
+ * Access flag and dirty state: where the CPU has FEAT_HAFDBS
+ * (ID_AA64MMFR1_EL1.HAFDBS: 1 Access flag, 2 both), the MMU keeps them
+ * (TCR_EL1.HA, HD); otherwise hostmem's fault path does (its arch.h, which
+ * also needs bits 59-62 of a page descriptor left to software: HWU0xx 0).
  */
 #include "machine.h"
 #include "trap.h"
@@ -26,6 +31,9 @@
 #define TCR_SH0_INNER   (3ull << 12)
 #define TCR_TG0_4K      (0ull << 14)
 #define TCR_TTBR0_MASK  0xFFFFull          /* T0SZ, EPD0, IRGN0, ORGN0, SH0, TG0 */
+#define TCR_HA          (1ull << 39)       /* hardware Access flag */
+#define TCR_HD          (1ull << 40)       /* hardware dirty state (DBM) */
+#define TCR_HWU0_MASK   (0xFull << 43)     /* HWU059..HWU062: bits 59-62 stay software's */
 
 #define SCTLR_A         (1ull << 1)        /* alignment checks */
 #define SCTLR_WXN       (1ull << 19)       /* writable implies never executable */
@@ -75,6 +83,16 @@ static void sctlr_setup(void)
 	pan_off();
 }
 
+/* TCR_EL1.HA and HD as far as the CPU has them. */
+static uint64_t tcr_hardware_flags(void)
+{
+	uint64_t mmfr1, hafdbs;
+
+	__asm__ volatile("mrs %0, id_aa64mmfr1_el1" : "=r"(mmfr1));
+	hafdbs = mmfr1 & 0xF;
+	return (hafdbs >= 1 ? TCR_HA : 0) | (hafdbs >= 2 ? TCR_HD : 0);
+}
+
 void arch_init_memory(void)
 {
 	uint64_t tcr;
@@ -84,8 +102,8 @@ void arch_init_memory(void)
 	if (!(tcr & TCR_EPD0))
 		panic("arch_init_memory: TTBR0 walks were not disabled at entry");
 	__asm__ volatile("msr ttbr0_el1, %0; isb" :: "r"(virt_to_phys(lower_root)) : "memory");
-	tcr = (tcr & ~TCR_TTBR0_MASK) | TCR_T0SZ_48BIT | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA |
-	      TCR_SH0_INNER | TCR_TG0_4K;
+	tcr = (tcr & ~(TCR_TTBR0_MASK | TCR_HA | TCR_HD | TCR_HWU0_MASK)) | TCR_T0SZ_48BIT |
+	      TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K | tcr_hardware_flags();
 	__asm__ volatile("msr tcr_el1, %0; isb" :: "r"(tcr) : "memory");
 	arch_tlb_flush_all();
 }

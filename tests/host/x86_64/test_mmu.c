@@ -110,16 +110,16 @@ static void test_not_present_faults_at_every_level(void **state)
 		assert_int_equal(go(f, USER_VA, MMU_READ), MMU_PF | PF_U);
 		assert_int_equal(go(f, USER_VA, MMU_WRITE), MMU_PF | (PF_U | PF_W));
 		assert_int_equal(go(f, USER_VA, MMU_EXEC), MMU_PF | (PF_U | PF_I));
-		assert_int_equal(f->mmu.cr2, USER_VA);
+		assert_int_equal(f->mmu.fault_va, USER_VA);
 	}
 	*entry(f, USER_VA, 1, UPPER) = 0x5000 | RW | US;   /* all but P */
 	assert_int_equal(go(f, USER_VA + 0x10, MMU_READ), MMU_PF | PF_U);
-	assert_int_equal(f->mmu.cr2, USER_VA + 0x10);
+	assert_int_equal(f->mmu.fault_va, USER_VA + 0x10);
 	/* A supervisor read of a missing page: error code 0, still a fault. */
 	assert_int_equal(go(f, KERNEL_VA, MMU_READ), MMU_PF | 0);
-	assert_int_equal(f->mmu.error, 0);
+	assert_int_equal(f->mmu.syndrome, 0);
 	assert_int_equal(go(f, KERNEL_VA, MMU_WRITE), MMU_PF | PF_W);
-	assert_int_equal(f->mmu.error, PF_W);
+	assert_int_equal(f->mmu.syndrome, PF_W);
 }
 
 static void test_present_page_translates_with_its_offset(void **state)
@@ -375,7 +375,7 @@ static void test_copies_cross_pages_and_stop_at_the_first_fault(void **state)
 	assert_int_equal(mmu_read(&f->mmu, USER_VA + 0xFF8, out, 16), 0);
 	assert_string_equal(out, "hello, world!!!");
 	assert_int_equal(mmu_read(&f->mmu, USER_VA + 0x1FF8, out, 16), MMU_PF | PF_U);
-	assert_int_equal(f->mmu.cr2, USER_VA + 0x2000);
+	assert_int_equal(f->mmu.fault_va, USER_VA + 0x2000);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
