@@ -213,8 +213,20 @@ host-test: $(HOST_TESTS)
 ktest: $(LOADER_EFI) $(BUILD)/kernel.elf
 	@tests/run-kernel.sh test $(if $(ONLY),only=$(ONLY))
 
+# The loader and kernel of ARCH, for a make of its own (make test builds both).
+.PHONY: kernel-image
+kernel-image: $(LOADER_EFI) $(BUILD)/kernel.elf
+
+# make test runs both architectures' kernels; it is driven from the x86-64
+# side (the host tests and build/ are that side's).
+ifeq ($(ARCH),x86_64)
 test: $(HOST_TESTS) $(LOADER_EFI) $(BUILD)/kernel.elf
+	@$(MAKE) --no-print-directory ARCH=aarch64 kernel-image
 	@tests/run-all.sh $(HOST_TESTS)
+else
+test:
+	@$(MAKE) --no-print-directory ARCH=x86_64 test
+endif
 
 # The last map the run printed as CSV (the demo's, or a `map csv` typed) is drawn.
 run: $(LOADER_EFI) $(BUILD)/kernel.elf

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run-all.sh HOST_TEST... : what `make test` runs.
 #   1. the host unit tests (cmocka, TAP),
-#   2. the kernel self tests under QEMU (KTAP),
+#   2. the kernel self tests under QEMU (KTAP): x86-64, then AArch64 on a
+#      CPU with hardware Access flag and dirty state (-cpu max) and on one
+#      without (-cpu cortex-a72),
 #   3. the runner's own checks: boots that must fail, and fail the right way,
 #      make debug, make run losing its terminal, make install, the console,
 #      and last the check of build/test-results.xml,
@@ -33,35 +35,51 @@ tally "$BUILD/host-tests.log" host
 
 # The kernel's KTAP lines as records: "ok N name # time=T ms" and
 # "not ok N name # time=T ms: reason".
-kernel_records() {   # kernel_records LOG
-  awk '/^(not )?ok [0-9]+ / {
+kernel_records() {   # kernel_records LOG SUITE
+  awk -v suite="$2" '/^(not )?ok [0-9]+ / {
          ok = $1 == "ok"; name = ok ? $3 : $4; rest = $0
          ms = 0; if (match(rest, / # time=[0-9]+ ms/)) {
            ms = substr(rest, RSTART + 8, RLENGTH - 11) + 0; rest = substr(rest, RSTART + RLENGTH) }
          else if (match(rest, / # /)) rest = substr(rest, RSTART); else rest = ""
          sub(/^(: | # )/, "", rest); gsub(/\t/, " ", rest)
-         printf "kernel\t%s\t%s\t%.3f\t%s\n", name, ok ? "ok" : "fail", ms / 1000, ok ? "" : rest
+         printf "%s\t%s\t%s\t%.3f\t%s\n", suite, name, ok ? "ok" : "fail", ms / 1000, ok ? "" : rest
        }' "$1" >> "$RESULTS"
 }
 
-echo "== kernel self tests (QEMU + OVMF)"
-tests/run-kernel.sh test | tee "$BUILD/kernel-verdict.log"
-krc=${PIPESTATUS[0]}
-tr -d '\r' < "$BUILD/serial-test.log" > "$BUILD/kernel-tests.log"
-kernel_records "$BUILD/kernel-tests.log"
-verdict=$(grep '^qemu:' "$BUILD/kernel-verdict.log" | head -n 1)
-if ! grep -aqE '^[0-9]+ passed, [0-9]+ failed' "$BUILD/kernel-tests.log"; then
-  # It died before its closing line: what ran counts, and the end is a failure.
-  pass=$((pass + $(grep -acE '^ok [0-9]+ ' "$BUILD/kernel-tests.log")))
-  fail=$((fail + $(grep -acE '^not ok [0-9]+ ' "$BUILD/kernel-tests.log") + 1))
-  result_record kernel did_not_finish fail 0 "$verdict"
-else
-  tally "$BUILD/kernel-tests.log" kernel
-  # The kernel's own line may say 0 failed though the boot did not end well.
-  if [ "$krc" != 0 ] && grep -aq ' passed, 0 failed' "$BUILD/kernel-tests.log"; then
-    fail=$((fail + 1)); result_record kernel exit_status fail 0 "$verdict"
+# One boot of the kernel's self tests: shown, tallied, recorded as SUITE.
+# ARCH and the tag choose the build and the logs; QEMU_EXTRA the CPU.
+kernel_suite() {   # kernel_suite ARCH TAG SUITE [QEMU_EXTRA]
+  local arch=$1 tag=$2 suite=$3 b=$BUILD krc verdict log
+  [ "$arch" = aarch64 ] && b=$BUILD/aarch64
+  log=$b/kernel-tests-$tag.log
+  ARCH=$arch BUILD=$b TAG=$tag QEMU_EXTRA=${4:-} tests/run-kernel.sh test | tee "$b/kernel-verdict-$tag.log"
+  krc=${PIPESTATUS[0]}
+  tr -d '\r' < "$b/serial-$tag.log" > "$log"
+  kernel_records "$log" "$suite"
+  verdict=$(grep '^qemu:' "$b/kernel-verdict-$tag.log" | head -n 1)
+  if ! grep -aqE '^[0-9]+ passed, [0-9]+ failed' "$log"; then
+    # It died before its closing line: what ran counts, and the end is a failure.
+    pass=$((pass + $(grep -acE '^ok [0-9]+ ' "$log")))
+    fail=$((fail + $(grep -acE '^not ok [0-9]+ ' "$log") + 1))
+    result_record "$suite" did_not_finish fail 0 "$verdict"
+  else
+    tally "$log" "$suite"
+    # The kernel's own line may say 0 failed though the boot did not end well.
+    if [ "$krc" != 0 ] && grep -aq ' passed, 0 failed' "$log"; then
+      fail=$((fail + 1)); result_record "$suite" exit_status fail 0 "$verdict"
+    fi
   fi
-fi
+}
+# Every serial log of the kernel suites (the quiet checks read them all).
+kernel_logs=("$BUILD/kernel-tests-test.log" "$BUILD/aarch64/kernel-tests-test.log"
+             "$BUILD/aarch64/kernel-tests-test-a72.log")
+
+echo "== kernel self tests (QEMU + OVMF)"
+kernel_suite x86_64 test kernel
+echo "== kernel self tests, AArch64 (QEMU -M virt -cpu max + AAVMF: hardware Access flag and dirty state)"
+kernel_suite aarch64 test kernel_aarch64
+echo "== kernel self tests, AArch64 without FEAT_HAFDBS (-cpu cortex-a72: hostmem's fault path keeps them)"
+kernel_suite aarch64 test-a72 kernel_aarch64_a72 "-cpu cortex-a72"
 
 echo "== runner checks"
 n=0
@@ -89,6 +107,15 @@ check panic_outside_a_test_dumps_registers "kernel panic" \
 check invalid_opcode_outside_a_test_panics "kernel panic" "#UD invalid opcode" -- run crash=ud
 KERNEL=$BUILD/garbage.elf check bad_kernel_file_is_refused "loader refused" \
   "loader: bad kernel" -- run
+# The same three on AArch64: its register dump, its undefined instruction,
+# its loader.
+ARCH=aarch64 BUILD=$BUILD/aarch64 check aarch64_panic_outside_a_test_dumps_registers "kernel panic" \
+  "PANIC: unexpected exception sync: data abort" "FAR=0x000000000dead000" "ELR=0xffffffff8" \
+  "X30=0x" "backtrace:" -- run crash=pf
+ARCH=aarch64 BUILD=$BUILD/aarch64 check aarch64_undefined_instruction_outside_a_test_panics \
+  "kernel panic" "undefined instruction (EC 0x00)" -- run crash=ud
+ARCH=aarch64 BUILD=$BUILD/aarch64 KERNEL=$BUILD/garbage.elf check aarch64_bad_kernel_file_is_refused \
+  "loader refused" "loader: bad kernel" -- run
 # make debug: QEMU waits for gdb; gdb (batch) connects and lets it run the
 # tour; a passing kernel is exit status 0, and the firmware's screen escapes
 # stay off the terminal.
@@ -118,7 +145,7 @@ debug_check
 quiet_check() {
   local why= serial slow t start
   start=$(results_now)
-  serial=$(tr -d '\r' < "$BUILD/serial-test.log")
+  serial=$(cat "${kernel_logs[@]}" 2> /dev/null)
   grep -q '^hostmem:' "$BUILD/host-tests.log" && why="host: $(grep -m1 '^hostmem:' "$BUILD/host-tests.log")"
   [ -n "$why" ] || ! grep -q '^hostmem:' <<<"$serial" || why="kernel: $(grep -m1 '^hostmem:' <<<"$serial")"
   runner_result passing_run_marks_the_errors_it_provokes "$start" "${why:+unmarked: $why}"
