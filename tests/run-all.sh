@@ -100,12 +100,13 @@ check() {   # check NAME EXPECTED-VERDICT LOG-PATTERN... -- ARGS for run-kernel.
   for p in "${patterns[@]}"; do grep -aq -- "$p" "$BUILD/serial-$name.log" || ok=0; done
   runner_result "$name" "$start" "$([ $ok = 1 ] || echo "got: $(head -n 1 <<<"$out")")"
 }
-head -c 4096 /dev/urandom > "$BUILD/garbage.elf"
+garbage=$BUILD/garbage.elf
+head -c 4096 /dev/urandom > "$garbage"
 check panic_outside_a_test_dumps_registers "kernel panic" \
   "PANIC: unexpected exception #PF" "CR2=0x000000000dead000" "RIP=0xffffffff8" "backtrace:" \
   -- run crash=pf
 check invalid_opcode_outside_a_test_panics "kernel panic" "#UD invalid opcode" -- run crash=ud
-KERNEL=$BUILD/garbage.elf check bad_kernel_file_is_refused "loader refused" \
+KERNEL=$garbage check bad_kernel_file_is_refused "loader refused" \
   "loader: bad kernel" -- run
 # The same three on AArch64: its register dump, its undefined instruction,
 # its loader.
@@ -114,7 +115,7 @@ ARCH=aarch64 BUILD=$BUILD/aarch64 check aarch64_panic_outside_a_test_dumps_regis
   "X30=0x" "backtrace:" -- run crash=pf
 ARCH=aarch64 BUILD=$BUILD/aarch64 check aarch64_undefined_instruction_outside_a_test_panics \
   "kernel panic" "undefined instruction (EC 0x00)" -- run crash=ud
-ARCH=aarch64 BUILD=$BUILD/aarch64 KERNEL=$BUILD/garbage.elf check aarch64_bad_kernel_file_is_refused \
+ARCH=aarch64 BUILD=$BUILD/aarch64 KERNEL=$garbage check aarch64_bad_kernel_file_is_refused \
   "loader refused" "loader: bad kernel" -- run
 # make debug: QEMU waits for gdb; gdb (batch) connects and lets it run the
 # tour; a passing kernel is exit status 0, and the firmware's screen escapes
@@ -176,6 +177,11 @@ script_check readme_figures_are_the_last_bench_run tests/bench/readme.sh --check
 tests/console/test_console.sh "$n" | tee "$BUILD/console-tests.log"
 tally "$BUILD/console-tests.log" console
 n=$((n + $(grep -cE '^(not )?ok [0-9]+ ' "$BUILD/console-tests.log")))   # its checks follow ours
+# The same session on the AArch64 kernel.
+ARCH=aarch64 BUILD=$BUILD/aarch64 SUITE=console_aarch64 tests/console/test_console.sh "$n" |
+  tee "$BUILD/aarch64/console-tests.log"
+tally "$BUILD/aarch64/console-tests.log" console_aarch64
+n=$((n + $(grep -cE '^(not )?ok [0-9]+ ' "$BUILD/aarch64/console-tests.log")))
 
 # build/test-results.xml: well-formed (xmllint), and as many test cases and
 # failures as the closing line will count before this check.  Then written

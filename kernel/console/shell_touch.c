@@ -16,11 +16,14 @@
 #include "shell.h"
 #include "kernel/print.h"
 #include "names.h"
+#include "machine.h"
 
 #define LOWER_HALF_END 0x0000800000000000ull
 #define READ_MAX  4096
 #define WRITE_MAX 128
-#define RET       0xC3
+/* The CPU's return instruction (x86-64 c3; AArch64 c0 03 5f d6): what
+ * `write ADDR ret` puts there, and what exec wants to find. */
+static const uint8_t ret_insn[] = ARCH_RET_BYTES;
 
 struct copy {
 	volatile uint8_t *dst;
@@ -115,12 +118,17 @@ static int arg_byte(const char *word, uint8_t *out)
 	return 1;
 }
 
-/* The bytes of argv[2..]: hex bytes, or one "quoted string". */
+/* The bytes of argv[2..]: hex bytes, one "quoted string", or `ret`. */
 static int write_bytes(int argc, char **argv, uint8_t *out, uint64_t *n)
 {
 	const char *s = argv[2];
 
 	*n = 0;
+	if (argc == 3 && s[0] == 'r' && s[1] == 'e' && s[2] == 't' && !s[3]) {
+		for (; *n < sizeof(ret_insn); (*n)++)
+			out[*n] = ret_insn[*n];
+		return 1;
+	}
 	if (argc == 3 && s[0] == '"') {
 		for (s++; *s && *s != '"' && *n < WRITE_MAX; s++)
 			out[(*n)++] = (uint8_t)*s;
@@ -139,10 +147,15 @@ int cmd_write(int argc, char **argv)
 	uint8_t bytes[WRITE_MAX];
 	uint64_t addr, n;
 
+	uint64_t done;
+
 	if (argc < 3 || !arg_number(argv[1], &addr) || !write_bytes(argc, argv, bytes, &n))
 		return CMD_USAGE;
-	if (lower_half(addr, n))
-		touch(&(struct copy){ .dst = (uint8_t *)addr, .src = bytes, .n = n }, addr, "write", addr);
+	if (!lower_half(addr, n))
+		return 0;
+	done = touch(&(struct copy){ .dst = (uint8_t *)addr, .src = bytes, .n = n }, addr, "write", addr);
+	if (done)   /* what was written may be run next (exec): fetchable now */
+		arch_sync_icache(addr, done);
 	return 0;
 }
 
@@ -169,23 +182,27 @@ static void do_exec(void *arg)
 
 /*
  * A fetch the contract forbids faults before anything runs.  One it allows
- * runs whatever is there, so then the first byte must be a ret: zeros would
- * run on through memory as `add %al,(%rax)`.
+ * runs whatever is there, so then it must be the CPU's ret: zeros would
+ * run on through memory (x86-64: as `add %al,(%rax)`).
  */
 static int exec_is_safe(uint64_t addr)
 {
 	MEMORY_BASIC_INFORMATION m;
 	SIZE_T n;
-	uint8_t first = 0;
+	uint8_t b[sizeof(ret_insn)] = { 0 };
+	size_t same = 0;
 	const DWORD x = PAGE_EXECUTE | PAGE_EXECUTE_READ | PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY;
 
 	if (IHostMemoryManager_VirtualQuery(shell_mgr(), (void *)addr, &m, sizeof(m), &n) != S_OK ||
 	    m.State != MEM_COMMIT || !(m.Protect & x) || (m.Protect & PAGE_GUARD))
 		return 1;
-	if (try_read((const uint8_t *)addr, &first, 0) == 0 && first == RET)
+	while (same < sizeof(b) && try_read((const uint8_t *)addr + same, &b[same], 0) == 0 &&
+	       b[same] == ret_insn[same])
+		same++;
+	if (same == sizeof(b))
 		return 1;
-	kprintf("exec: %p may be executed and holds 0x%02x, not a ret (c3): it would run on;\n"
-	        "  `write %p c3` first\n", (void *)addr, first, (void *)addr);
+	kprintf("exec: %p may be executed and holds 0x%02x, not a ret: it would run on;\n"
+	        "  `write %p ret` first\n", (void *)addr, b[0], (void *)addr);
 	return 0;
 }
 

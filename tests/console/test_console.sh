@@ -9,12 +9,14 @@
 #
 # Prints "ok N name" or "not ok N name # why", numbered after N (0), then
 # "console: P passed, F failed"; exits non-zero when a check failed.
-# Environment: BUILD (build), TIMEOUT seconds for the boot (60), RESULTS (a
-# file: a record per check, tests/results.sh).
+# Environment: ARCH (x86_64; aarch64 with BUILD=build/aarch64), BUILD (build),
+# TIMEOUT seconds for the boot (60), RESULTS (a file: a record per check,
+# tests/results.sh), SUITE (console: the records' suite name).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/results.sh
 BUILD=${BUILD:-build}
+suite=${SUITE:-console}
 n=${1:-0} pass=0 fail=0
 last=$(results_now)   # a check's time: since the previous one (the first: the boot)
 script=$BUILD/console-session.hm
@@ -36,7 +38,7 @@ result() {   # result NAME WHY: passes when WHY is empty; recorded (tests/result
   n=$((n + 1))
   if [ -z "$2" ]; then echo "ok $n $1"; pass=$((pass + 1))
   else echo "not ok $n $1 # $2"; fail=$((fail + 1)); fi
-  result_record console "$1" "$([ -z "$2" ] && echo ok || echo fail)" "$(results_since "$last")" "$2"
+  result_record "$suite" "$1" "$([ -z "$2" ] && echo ok || echo fail)" "$(results_since "$last")" "$2"
   last=$(results_now)
 }
 

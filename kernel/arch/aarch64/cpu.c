@@ -22,6 +22,7 @@
 #include "kernel/qemu.h"
 #include "kernel/smp.h"
 #include "kernel/panic.h"
+#include "kernel/print.h"
 
 #define TCR_T0SZ_MASK   0x3Full
 #define TCR_T0SZ_48BIT  16ull
@@ -106,6 +107,10 @@ void arch_init_memory(void)
 	      TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K | tcr_hardware_flags();
 	__asm__ volatile("msr tcr_el1, %0; isb" :: "r"(tcr) : "memory");
 	arch_tlb_flush_all();
+	kprintf("mmu: 48-bit, 4 KiB pages; Access flag and dirty state kept by %s\n",
+	        tcr & TCR_HD ? "the MMU (FEAT_HAFDBS)" :
+	        tcr & TCR_HA ? "the MMU (Access flag) and the fault path (dirty state)" :
+	                       "the fault path (no FEAT_HAFDBS)");
 }
 
 /* Semihosting SYS_EXIT with the AArch64 parameter block: QEMU exits with

@@ -47,3 +47,16 @@ KTEST(mair_holds_the_three_memory_types)
 	__asm__ volatile("mrs %0, mair_el1" : "=r"(mair));
 	KASSERT_EQ(mair & 0xFFFFFF, 0x0044FF);
 }
+
+/* TCR_EL1.HA and HD follow ID_AA64MMFR1_EL1.HAFDBS: the MMU keeps the
+ * Access flag and dirty state itself where it can (-cpu max), and the fault
+ * path does where it cannot (-cpu cortex-a72).  make test boots both. */
+KTEST(hardware_access_and_dirty_state_follow_the_cpu)
+{
+	uint64_t mmfr1, hafdbs, r = tcr();
+
+	__asm__ volatile("mrs %0, id_aa64mmfr1_el1" : "=r"(mmfr1));
+	hafdbs = mmfr1 & 0xF;
+	KASSERT_EQ((r >> 39) & 1, hafdbs >= 1);   /* HA */
+	KASSERT_EQ((r >> 40) & 1, hafdbs >= 2);   /* HD */
+}
