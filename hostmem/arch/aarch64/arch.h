@@ -149,6 +149,10 @@ static inline bool pte_needs_flush(uint64_t old, uint64_t new)
 	return (old & PTE_P) && (changed & ~added);
 }
 
+/* A freed table's cached walks go only with a TLBI of an address it
+ * mapped (VAE1IS; VALE1IS would keep them). */
+#define PTE_WALKS_FLUSHED_BY_VA  true
+
 static inline uint64_t pte_make_table(uint64_t pa)
 {
 	return (pa & PTE_FRAME_MASK) | PTE_P | PTE_T;

@@ -124,6 +124,10 @@ static inline bool pte_needs_flush(uint64_t old, uint64_t new)
 }
 
 /* An entry pointing at a lower-level page table. */
+/* A freed table's cached walks go with any invlpg (all paging-structure
+ * caches), not only one of an address it mapped. */
+#define PTE_WALKS_FLUSHED_BY_VA  false
+
 static inline uint64_t pte_make_table(uint64_t pa)
 {
 	return (pa & PTE_FRAME_MASK) | PTE_P | PTE_RW | PTE_US;
