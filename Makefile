@@ -70,9 +70,9 @@ HOST_TEST_LIB := $(wildcard tests/host/lib/*.c)
 # x86 bits in them) run on the AArch64 format too, with its MMU's own test.
 TWIN_AARCH64_TESTS := $(patsubst %,$(BUILD)/host/aarch64/tests/%,\
                 test_alloc test_bad_input test_caller test_differential test_failure test_fault \
-                test_free test_large test_lifecycle test_malloc test_pressure test_protect \
-                test_query test_reset test_resident test_security test_threads test_verify \
-                test_watch) \
+                test_free test_large test_lifecycle test_malloc test_pagetable test_pressure \
+                test_protect test_query test_reset test_resident test_security test_threads \
+                test_tlb test_verify test_watch) \
                 $(patsubst tests/host/%.c,$(BUILD)/host/aarch64/tests/%,$(wildcard tests/host/aarch64/test_*.c))
 
 .PHONY: all run test host host-test ktest debug clean deps help install
