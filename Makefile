@@ -19,7 +19,7 @@ Q := $(if $(filter 1,$(V)),,@)
 DEPS := $(BUILD)/.deps-ok
 
 # ---------------------------------------------------------------- hostmem core
-# What differs per MMU format is in hostmem/arch/<arch>/ (arch.h, found by
+# What differs per MMU format is in hostmem/arch/<arch>/ (pte_arch.h, found by
 # bare name); the twin's software MMU has one walk per format there too.
 # The hosted twin is built for both formats: x86_64 is the library
 # (libhostmem.a) and every host test; aarch64 runs the tests in

@@ -19,7 +19,7 @@
  *                     spending a per-page slot on each table; on AArch64 a
  *                     TLBI VAE1IS drops only the walks of its address, so
  *                     each table's address is gathered like a page
- *                     (PTE_WALKS_FLUSHED_BY_VA, arch.h).
+ *                     (PTE_WALKS_FLUSHED_BY_VA, pte_arch.h).
  *
  * A gather owns nothing else and needs no teardown besides tlb_finish.
  */

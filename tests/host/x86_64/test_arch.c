@@ -1,5 +1,5 @@
 /*
- * hostmem/arch/x86_64/arch.h: the x86-64 entry hostmem writes for each
+ * hostmem/arch/x86_64/pte_arch.h: the x86-64 entry hostmem writes for each
  * protection, and what it reads back (dirty, touch, flush, the syndrome).
  */
 #include <stdarg.h>
