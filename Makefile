@@ -30,7 +30,7 @@ Q := $(if $(filter 1,$(V)),,@)
 DEPS := $(BUILD)/.deps-ok
 
 # ---------------------------------------------------------------- hostmem core
-# What differs per MMU format is in hostmem/arch/<arch>/ (arch.h, found by
+# What differs per MMU format is in hostmem/arch/<arch>/ (pte_arch.h, found by
 # bare name); the twin's software MMU has one walk per format there too.
 # The hosted twin is built for both formats: x86_64 is the library
 # (libhostmem.a) and every host test; aarch64 runs the tests in
@@ -85,9 +85,9 @@ HOST_TEST_LIB := $(wildcard tests/host/lib/*.c)
 # x86 bits in them) run on the AArch64 format too, with its MMU's own test.
 TWIN_AARCH64_TESTS := $(patsubst %,$(BUILD)/host/aarch64/tests/%,\
                 test_alloc test_bad_input test_caller test_differential test_failure test_fault \
-                test_free test_large test_lifecycle test_malloc test_pressure test_protect \
-                test_query test_reset test_resident test_security test_threads test_verify \
-                test_watch) \
+                test_free test_large test_lifecycle test_malloc test_pagetable test_pressure \
+                test_protect test_query test_reset test_resident test_security test_threads \
+                test_tlb test_verify test_watch) \
                 $(patsubst tests/host/%.c,$(BUILD)/host/aarch64/tests/%,$(wildcard tests/host/aarch64/test_*.c))
 
 .PHONY: all run test host host-test ktest debug clean deps help install

@@ -3,7 +3,7 @@
  *
  * The kernel's page-fault routine and the hosted twin's software MMU both
  * call hm_fault with the address and what the fault tells (HM_PF_*: a
- * present page, a write, a fetch; arch.h reads them off the CPU's syndrome,
+ * present page, a write, a fetch; pte_arch.h reads them off the CPU's syndrome,
  * the x86 #PF error code or the AArch64 ESR).  The answer is 0
  * ("resolved: retry the access") or the exception the access raises:
  *
@@ -15,7 +15,7 @@
  *                                      STATUS_GUARD_PAGE_VIOLATION once; the
  *                                      retried access then goes through
  *   present page, access allowed       the MMU wants the access recorded
- *                                      in the entry by software (arch.h:
+ *                                      in the entry by software (pte_arch.h:
  *                                      AArch64 without FEAT_HAFDBS): record
  *                                      it; or a stale TLB entry: flush it;
  *                                      retry
@@ -107,7 +107,7 @@ static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e, uint32_t err
 /* An MMU that does not record accesses and writes itself (AArch64 without
  * FEAT_HAFDBS) faults on the first access (the Access flag) and the first
  * write (a writable-clean page is read-only to it): the entry takes what
- * the access means (arch.h), which only adds rights, so no other CPU's
+ * the access means (pte_arch.h), which only adds rights, so no other CPU's
  * translation needs dropping; this CPU's may be the stale one that
  * faulted. */
 static uint32_t touch(struct hm *hm, uint64_t va, uint64_t e, uint32_t error)

@@ -9,13 +9,16 @@
  *              the buffer that plays physical RAM.  Page tables and frames are
  *              only ever touched through it.
  *   tlb_shootdown
- *              drop the translations of va[0..n) (n == 0: all of them) on
- *              every CPU, and return only when every CPU has: the kernel's
- *              IPI protocol (kernel/smp.c); the software MMU's TLB in the
+ *              drop the translations of va[0..n) (n == 0: all of them), and
+ *              the cached walks through them, on every CPU, and return only
+ *              when every CPU has: x86-64, invlpg by IPI (kernel/smp.c);
+ *              AArch64, TLBI VAE1IS (not VALE1IS: an address may stand for
+ *              a freed table) then DSB ISH; the software MMU's TLB in the
  *              twin.  Called with the lock held, once per TLB gather.
  *   tlb_flush_page
  *              drop va's translation on this CPU only (a spurious fault:
- *              a stale, more restrictive entry of this CPU's own).
+ *              a stale, more restrictive entry of this CPU's own): invlpg,
+ *              TLBI VALE1 + DSB NSH + ISB.
  *   lock / unlock
  *              one lock around every public operation.  Never held while
  *              calling back out of hostmem (notifications).
@@ -26,7 +29,7 @@
  *              with the lock held, so a fault may come back into hostmem.
  *   cache_flush
  *              write back and invalidate the CPU's cache lines of physical
- *              [pa, pa + n) (clflush): before a frame is mapped uncached or
+ *              [pa, pa + n) (clflush, DC CIVAC): before a frame is mapped uncached or
  *              write-combining, and when it leaves such a mapping (pte.h).
  *   relax      one iteration of a spin-wait (pause, and in the kernel the
  *              shootdown this CPU may owe): IHostMalloc's lock spins.

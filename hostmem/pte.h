@@ -21,7 +21,7 @@
  * Anything else is PTE_BAD, a broken invariant.
  *
  * How those states and the bits below sit in an entry is the architecture's
- * (arch.h, one per MMU: hostmem/arch/<arch>/arch.h); this file is the same
+ * (pte_arch.h, one per MMU: hostmem/arch/<arch>/pte_arch.h); this file is the same
  * for all.  Every format has room, ignored by the MMU, for:
  *
  *   PTE_COMMITTED  set in every committed leaf, present or not, so
@@ -83,12 +83,12 @@
 #include "hostmem.h"
 
 /* What a fault tells, whatever the MMU: pte_fault_access gives these bits
- * of the syndrome the embedder passes (arch.h). */
+ * of the syndrome the embedder passes (pte_arch.h). */
 #define HM_PF_P 0x01u   /* the page was present: a protection fault */
 #define HM_PF_W 0x02u   /* a write */
 #define HM_PF_I 0x10u   /* an instruction fetch */
 
-#include "arch.h"
+#include "pte_arch.h"
 
 #define PTE_PROT_MASK   (0x1Full << PTE_PROT_SHIFT)
 #define PTE_BASE_MASK   0x7u                   /* within the field */

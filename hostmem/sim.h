@@ -40,7 +40,7 @@ uint32_t hm_sim_exec(hm_sim *sim, const void *va);
 #define HM_SIM_DEBUG_FRAMES 0x1u   /* fill freed frames with a pattern, check it */
 #define HM_SIM_TLB_KEEP     0x2u   /* TLB entries leave only by invalidation (mmu.h) */
 /* AArch64: a CPU without FEAT_HAFDBS, whose MMU leaves the Access flag and
- * the dirty state to hostmem's fault path (arch.h); also set by the
+ * the dirty state to hostmem's fault path (pte_arch.h); also set by the
  * environment variable HM_SIM_NO_HAFDBS, so a whole suite can run as such
  * a CPU.  No effect on x86-64. */
 #define HM_SIM_NO_HAFDBS    0x4u

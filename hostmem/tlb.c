@@ -17,6 +17,7 @@
  * O(1) per address and per block; nothing is allocated.
  */
 #include "tlb.h"
+#include "pte.h"
 
 void tlb_gather_init(struct tlb_gather *g, struct frames *fr)
 {
@@ -53,6 +54,10 @@ void tlb_gather_uncached(struct tlb_gather *g, uint64_t pa)
 void tlb_gather_table(struct tlb_gather *g, uint64_t pa, uint64_t va)
 {
 	frame_list_push(g->fr, &g->frames, pa);
+	if (PTE_WALKS_FLUSHED_BY_VA) {
+		tlb_gather_page(g, va);
+		return;
+	}
 	g->table_freed = true;
 	g->table_va = va;
 }

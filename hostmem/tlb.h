@@ -11,11 +11,15 @@
  *                     flush.  Linked through its frame record (struct
  *                     frame_list), so a gather never runs out.
  *   tlb_gather_table  a page table unhooked from its parent, freed after the
- *                     flush.  The CPU may hold paging-structure-cache entries
- *                     pointing into it even when no leaf under it was present;
- *                     any invlpg drops all of those (SDM 4.10.4.1), so the
- *                     gather makes sure at least one invalidation happens,
- *                     without spending a per-page slot on each table.
+ *                     flush.  The CPU may hold cached walks (x86
+ *                     paging-structure caches, ARM walk caches) pointing into
+ *                     it even when no leaf under it was present.  On x86 any
+ *                     invlpg drops all of those (SDM 4.10.4.1), so the gather
+ *                     makes sure at least one invalidation happens, without
+ *                     spending a per-page slot on each table; on AArch64 a
+ *                     TLBI VAE1IS drops only the walks of its address, so
+ *                     each table's address is gathered like a page
+ *                     (PTE_WALKS_FLUSHED_BY_VA, pte_arch.h).
  *
  * A gather owns nothing else and needs no teardown besides tlb_finish.
  */

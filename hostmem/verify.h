@@ -28,7 +28,7 @@ bool verify_frames(struct frames *fr, char *why, size_t len);
 /* Every table frame is the root or referenced by exactly one parent entry,
  * every data frame by exactly one leaf (PTE or PS entry); each table's count
  * equals its non-zero entries; every leaf is in a valid state whose hardware
- * bits agree with its stored protection; table entries are plain (arch.h); each
+ * bits agree with its stored protection; table entries are plain (pte_arch.h); each
  * pagetable's ntables is right.  pts share fr: ownership is checked across
  * all of them, so every TABLE and DATA frame must belong to one of them. */
 bool verify_pagetables(struct frames *fr, struct pagetable *const *pts, size_t n,

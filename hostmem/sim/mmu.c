@@ -7,7 +7,7 @@
  * ------
  * 1. Independence.  The MMU reads the page tables the way the CPU does,
  *    with its own constants for the entry bits: it never includes hostmem's
- *    pte.h or arch.h, so a wrong encoding there shows up as a wrong fault
+ *    pte.h or pte_arch.h, so a wrong encoding there shows up as a wrong fault
  *    here instead of being agreed with.
  *
  * 2. Concurrency.  The tables may change under a walk (hostmem runs on

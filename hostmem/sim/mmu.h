@@ -98,5 +98,9 @@ uint32_t mmu_walk(struct mmu *m, uint64_t va, enum mmu_kind kind,
                   struct mmu_tlb_entry *t, struct mmu_path *p);
 bool mmu_record(struct mmu *m, const struct mmu_path *p, enum mmu_kind kind);
 uint32_t mmu_hit(struct mmu *m, struct mmu_tlb_entry *t, uint64_t va, enum mmu_kind kind);
+/* The syndrome this format's CPU reports for an access of this kind to a
+ * lower-half page whose leaf entry is (not) present: what a test hands
+ * hostmem_fault when it plays the CPU. */
+uint32_t mmu_syndrome(enum mmu_kind kind, bool present);
 
 #endif

@@ -104,7 +104,7 @@ static void pages_in_ram(struct fx *f)
 	for (int i = 0; i < NPAGES; i++) {
 		uint64_t va = BASE + (uint64_t)i * PG, e;
 
-		assert_int_equal(hostmem_fault(f->m, va, PF_W | PF_U), 0);
+		assert_int_equal(hostmem_fault(f->m, va, mmu_syndrome(MMU_WRITE, false)), 0);
 		e = pt_lookup(&hm->pt, va, &level);
 		assert_true(pte_is_present(e));
 		f->probe.frame[i] = pte_frame(e);

@@ -157,3 +157,8 @@ uint32_t mmu_hit(struct mmu *m, struct mmu_tlb_entry *t, uint64_t va, enum mmu_k
 	}
 	return 0;
 }
+
+uint32_t mmu_syndrome(enum mmu_kind kind, bool present)
+{
+	return access_code(0, kind) | (present ? PF_P : 0);
+}

@@ -1,5 +1,5 @@
 /*
- * arch.h (AArch64) - the MMU behind hostmem's page tables: the entry format,
+ * pte_arch.h (AArch64) - the MMU behind hostmem's page tables: the entry format,
  * where hostmem keeps its own bits in it, and what a fault tells.  pte.h
  * holds what is the same on every architecture; this file answers its
  * questions for VMSAv8-64 stage 1 with a 4 KiB granule and 48-bit
@@ -62,8 +62,8 @@
  * a data abort (EC 0x24, 0x25): the fault status code says translation
  * (not present), Access flag or permission (present), WnR a write.
  */
-#ifndef HOSTMEM_ARCH_H
-#define HOSTMEM_ARCH_H
+#ifndef HOSTMEM_PTE_ARCH_H
+#define HOSTMEM_PTE_ARCH_H
 
 #include <stdint.h>
 #include <stdbool.h>
@@ -148,6 +148,10 @@ static inline bool pte_needs_flush(uint64_t old, uint64_t new)
 		added |= PTE_AP_RO;
 	return (old & PTE_P) && (changed & ~added);
 }
+
+/* A freed table's cached walks go only with a TLBI of an address it
+ * mapped (VAE1IS; VALE1IS would keep them). */
+#define PTE_WALKS_FLUSHED_BY_VA  true
 
 static inline uint64_t pte_make_table(uint64_t pa)
 {

@@ -1,5 +1,5 @@
 /*
- * arch.h (x86-64) - the MMU behind hostmem's page tables: the entry format,
+ * pte_arch.h (x86-64) - the MMU behind hostmem's page tables: the entry format,
  * where hostmem keeps its own bits in it, and what a fault tells.  pte.h
  * holds what is the same on every architecture; this file answers its
  * questions for 4-level x86-64 paging (Intel SDM vol. 3, chapter 4).
@@ -42,8 +42,8 @@
  * The fault syndrome is the #PF error code: P (bit 0) a present page, W
  * (bit 1) a write, I (bit 4) a fetch, which are hostmem's HM_PF_* bits.
  */
-#ifndef HOSTMEM_ARCH_H
-#define HOSTMEM_ARCH_H
+#ifndef HOSTMEM_PTE_ARCH_H
+#define HOSTMEM_PTE_ARCH_H
 
 #include <stdint.h>
 #include <stdbool.h>
@@ -124,6 +124,10 @@ static inline bool pte_needs_flush(uint64_t old, uint64_t new)
 }
 
 /* An entry pointing at a lower-level page table. */
+/* A freed table's cached walks go with any invlpg (all paging-structure
+ * caches), not only one of an address it mapped. */
+#define PTE_WALKS_FLUSHED_BY_VA  false
+
 static inline uint64_t pte_make_table(uint64_t pa)
 {
 	return (pa & PTE_FRAME_MASK) | PTE_P | PTE_RW | PTE_US;
