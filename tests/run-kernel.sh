@@ -64,14 +64,11 @@ cmdline="mode=$kmode ram=$RAM_MB smp=$SMP $*"
 
 # Each architecture's machine, firmware and way out; the kernel makes the
 # exit status the same on both ((code << 1) | 1, kernel/qemu.h), so the
-# verdicts below hold for both.  AArch64 runs one CPU for now (SMP on it
-# starts CPUs with PSCI: not done yet).
+# verdicts below hold for both.
 if [ "$ARCH" = aarch64 ]; then
   efi=$BUILD/BOOTAA64.EFI
   fw_code=/usr/share/AAVMF/AAVMF_CODE.fd
   fw_vars=/usr/share/AAVMF/AAVMF_VARS.fd
-  SMP=1
-  cmdline="mode=$kmode ram=$RAM_MB smp=$SMP $*"
   machine=(qemu-system-aarch64 -machine virt -cpu max -smp "$SMP" -m "${RAM_MB}M" -nodefaults
            -display none -serial stdio -no-reboot -semihosting-config enable=on,target=native
            -drive "format=raw,file=$img,if=virtio")

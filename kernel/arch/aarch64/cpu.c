@@ -17,6 +17,7 @@
  * also needs bits 59-62 of a page descriptor left to software: HWU0xx 0).
  */
 #include "machine.h"
+#include "cpu.h"
 #include "trap.h"
 #include "percpu.h"
 #include "kernel/qemu.h"
@@ -45,7 +46,7 @@
 
 static uint64_t lower_root[512] __attribute__((aligned(4096)));
 
-static uint64_t virt_to_phys(const void *va)
+uint64_t virt_to_phys(const void *va)
 {
 	uint64_t par;
 
@@ -72,16 +73,32 @@ static void pan_off(void)
 		__asm__ volatile("msr s3_0_c4_c2_3, xzr" ::: "memory");   /* PAN */
 }
 
+/* The generic timer's event stream: an event (which ends a WFE) each time
+ * bit EVENT_BIT of the virtual count rises, every 2^16 ticks (about 1 ms
+ * at QEMU's 62.5 MHz), so every WFE of the kernel is bounded. */
+#define CNTKCTL_EVNTEN  (1ull << 2)
+#define CNTKCTL_EVNTI   (0xFull << 4)
+#define EVENT_BIT       15ull
+
 /* Executable writable pages are a choice of the caller (PAGE_EXECUTE_
  * READWRITE), not forbidden; unaligned normal accesses are allowed. */
-static void sctlr_setup(void)
+void cpu_setup(void)
 {
-	uint64_t sctlr;
+	uint64_t sctlr, cntkctl;
 
 	__asm__ volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
 	sctlr = (sctlr & ~(SCTLR_A | SCTLR_WXN)) | SCTLR_SPAN;
 	__asm__ volatile("msr sctlr_el1, %0; isb" :: "r"(sctlr) : "memory");
 	pan_off();
+	__asm__ volatile("mrs %0, cntkctl_el1" : "=r"(cntkctl));
+	cntkctl = (cntkctl & ~CNTKCTL_EVNTI) | CNTKCTL_EVNTEN | EVENT_BIT << 4;
+	__asm__ volatile("msr cntkctl_el1, %0; isb" :: "r"(cntkctl) : "memory");
+}
+
+void cpu_lower_half_install(void)
+{
+	__asm__ volatile("msr ttbr0_el1, %0; isb" :: "r"(virt_to_phys(lower_root)) : "memory");
+	arch_tlb_flush_all();
 }
 
 /* TCR_EL1.HA and HD as far as the CPU has them. */
@@ -98,7 +115,7 @@ void arch_init_memory(void)
 {
 	uint64_t tcr;
 
-	sctlr_setup();
+	cpu_setup();
 	__asm__ volatile("mrs %0, tcr_el1" : "=r"(tcr));
 	if (!(tcr & TCR_EPD0))
 		panic("arch_init_memory: TTBR0 walks were not disabled at entry");

@@ -2,7 +2,6 @@
  * The per-CPU block: what each CPU owns alone.  TPIDR_EL1 holds the running
  * CPU's block, so this_cpu() is one register read and needs no lock:
  * nobody else writes these fields, except where a field names its atomic.
- * One CPU runs for now (smp.c).
  */
 #ifndef KERNEL_PERCPU_H
 #define KERNEL_PERCPU_H
@@ -18,7 +17,7 @@ struct cpu {
 	unsigned id;                     /* 0 is the boot CPU */
 	uint64_t mpidr;                  /* its MPIDR_EL1 affinity (PSCI's name for it) */
 	struct recover_point *innermost; /* fault recovery chain (recover.c) */
-	uint64_t barriers;               /* smp_barrier_all's done here (tests) */
+	uint64_t work_seen;              /* last smp_run_all work run (smp.c) */
 	bool online;                     /* set once by the CPU itself (atomic) */
 };
 
@@ -36,7 +35,8 @@ static inline struct cpu *this_cpu(void)
 void percpu_set(struct cpu *c);
 
 /* One iteration of a wait: yield (another vCPU, or a sibling thread, may
- * run).  With one CPU there is no shootdown to apply while waiting. */
+ * run).  Nothing else: a shootdown is the hardware's (broadcast TLBI) and
+ * asks nothing of the waiting CPU. */
 void cpu_relax(void);
 
 #endif

@@ -1,38 +1,96 @@
 /*
- * smp.c - the kernel/smp.h interface on AArch64, with one CPU for now.
+ * smp.c - many CPUs on AArch64: bring-up through PSCI, the idle loop, work
+ * on every CPU, the TLB shootdown and the write-buffer barrier.
  *
- * Other CPUs would start through PSCI CPU_ON (not done yet); until then the
- * boot CPU is the only one online and every operation of smp.h is exact
- * for one CPU:
+ * Theory
+ * ------
+ * 1. Bring-up.  The ACPI MADT lists the CPUs (GICC entries, by MPIDR); the
+ *    FADT says whether PSCI is there and which call reaches it (HVC or
+ *    SMC).  For each other CPU, in turn: fill struct ap_boot (ap_start.S),
+ *    clean it, the identity map of ap_start's page and that page to the
+ *    point of coherency (the new CPU reads them with its MMU and caches
+ *    off), CPU_ON(mpidr, pa of ap_start, pa of ap_boot), and wait up to a
+ *    second for it to mark itself online.  One that does not is reported
+ *    and left alone.  Each CPU gets its own stack and per-CPU block
+ *    (TPIDR_EL1), sets up its own SCTLR, PAN and event stream (cpu.c),
+ *    gives TTBR0 to hostmem's table, and idles in WFE.
  *
- * - A shootdown invalidates with the broadcast TLBI forms (VAAE1IS,
- *   VMALLE1IS), which reach every CPU of the inner-shareable domain in
- *   hardware, so it stays correct when more CPUs come: on AArch64 a
- *   shootdown needs no IPI and no acknowledgement.  A batch above
- *   MAX_BATCH pages becomes one full invalidation (cheaper than that many
- *   broadcasts).
- * - A barrier on every CPU is a DSB SY on this one.
- * - smp_run_all runs the work here, inside a recovery point, and keeps an
- *   unexpected fault for smp_take_fault, as on x86-64.
- * - A wait for a word polls it (yield) until the deadline; with one CPU
- *   nothing sleeps in smp_wait_for, so smp_wake has nobody to wake.
+ * 2. No interrupts.  Nothing here needs one: a shootdown is a broadcast
+ *    TLBI, the barrier below is one too, and wake-ups are events.  SEV
+ *    sets every CPU's event register, WFE waits for it (or returns at once
+ *    if it is already set), and the generic timer's event stream ends any
+ *    WFE within about 1 ms, so a wait that sleeps still checks its
+ *    deadline.  A wake-up cannot be lost: a SEV after the waiter's last
+ *    check leaves the event register set, and its WFE returns at once.
  *
- * Shared state: the fault record is written with an atomic exchange; the
- * rest belongs to the one CPU.
+ * 3. Shootdown.  TLBI VAAE1IS (VMALLE1IS past MAX_BATCH pages), then DSB
+ *    ISH: the DSB completes once every CPU of the inner-shareable domain
+ *    has dropped the entries, so when smp_shootdown returns no CPU can use
+ *    the old translation, busy or idle, and hostmem may free the frames.
+ *    No acknowledgement, no lazy-TLB set.
+ *
+ * 4. Write buffers (smp_barrier_all, FlushProcessWriteBuffers).  The
+ *    architecture's way to make every other CPU's earlier stores visible
+ *    without interrupting it is the same broadcast: a TLB invalidation is
+ *    complete, for the DSB after it, only when the memory accesses that
+ *    used the invalidated entries are complete for every observer, and
+ *    VMALLE1IS invalidates the entries every access of every CPU used
+ *    (ARM ARM D8.13, completion of TLB maintenance).  So DSB ISH; TLBI
+ *    VMALLE1IS; DSB ISH is a barrier on every CPU at once, running or not.
+ *
+ * 5. Work.  smp_run_all publishes (fn, arg) with a new generation
+ *    (release), SEV, runs fn on the caller and waits for every online CPU
+ *    to count itself done.  Each CPU runs fn inside a recovery point, so an
+ *    unexpected fault ends fn on that CPU only and is kept for
+ *    smp_take_fault.
+ *
+ * Shared state and what protects it: cpus[i].online and work_seen are
+ * written by CPU i only, read by others with atomics; work by the boot CPU,
+ * published through work_gen (release/acquire); work_done, barriers and the
+ * fault record by atomics; ap_boot and idmap by the boot CPU, one CPU start
+ * at a time.
  */
 #include "kernel/smp.h"
+#include "kernel/acpi.h"
+#include "kernel/boot.h"
 #include "kernel/deadline.h"
 #include "kernel/print.h"
 #include "kernel/recover.h"
-#include "percpu.h"
 #include "machine.h"
+#include "percpu.h"
+#include "trap.h"
+#include "cpu.h"
 
-#define MAX_BATCH 32
+#define AP_STACK      (64 * 1024)
+#define MAX_BATCH     32
+#define SPINS_BEFORE_WFE 64
+
+#define PSCI_CPU_ON   0xC4000003u        /* SMC64 */
+#define MADT_GICC     0x0B
+#define FADT_ARM_BOOT 129                /* ARM_BOOT_ARCH: bit 0 PSCI, bit 1 by HVC */
+
+struct ap_boot { uint64_t mair, tcr, ttbr1, ttbr0, sctlr, stack, cpu, entry; };
 
 struct cpu cpus[MAX_CPUS];
+static uint8_t ap_stacks[MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
+static struct ap_boot ap_boot __attribute__((aligned(64)));
+static uint64_t idmap[4][512] __attribute__((aligned(4096)));
+static unsigned ncpus = 1;
+static uint64_t barriers;
+
+static struct {
+	void (*fn)(void *arg, unsigned cpu);
+	void *arg;
+} work;
+static uint64_t work_gen;
+static unsigned work_done;
 static struct { uint32_t code; unsigned cpu; uint64_t rip, addr; } fault;
 
-unsigned smp_cpu_count(void) { return 1; }
+extern char ap_start[];
+
+/* ------------------------------------------------------------ small things */
+
+unsigned smp_cpu_count(void) { return __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE); }
 unsigned smp_cpu_id(void) { return this_cpu()->id; }
 
 void percpu_set(struct cpu *c)
@@ -45,21 +103,11 @@ void cpu_relax(void)
 	arch_relax();
 }
 
-void smp_init_boot_cpu(void)
-{
-	uint64_t mpidr;
+static void wait_event(void) { __asm__ volatile("wfe" ::: "memory"); }
+/* The store before it is visible before any CPU wakes (theory 2). */
+static void send_event(void) { __asm__ volatile("dsb ish; sev" ::: "memory"); }
 
-	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
-	cpus[0].id = 0;
-	cpus[0].mpidr = mpidr & 0xFF00FFFFFFull;
-	percpu_set(&cpus[0]);
-}
-
-void smp_start_others(void)
-{
-	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
-	kprintf("cpus: 1 online (AArch64: the others would start with PSCI CPU_ON, not done yet)\n");
-}
+/* ------------------------------------------------------------ shootdown, barrier */
 
 void smp_shootdown(const uint64_t *va, unsigned n)
 {
@@ -73,14 +121,37 @@ void smp_shootdown(const uint64_t *va, unsigned n)
 
 void smp_barrier_all(void)
 {
-	arch_full_barrier();
-	__atomic_add_fetch(&this_cpu()->barriers, 1, __ATOMIC_RELEASE);
+	__asm__ volatile("dsb ish; tlbi vmalle1is; dsb ish; isb" ::: "memory");
+	__atomic_add_fetch(&barriers, 1, __ATOMIC_RELEASE);
 }
 
+/* Every CPU takes part in every barrier (theory 4): the count is theirs. */
 uint64_t smp_barriers_done(unsigned cpu)
 {
-	return __atomic_load_n(&cpus[cpu].barriers, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&barriers, __ATOMIC_ACQUIRE);
 }
+
+/* ------------------------------------------------------------ waits */
+
+void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const char *what)
+{
+	unsigned spins = 0;
+
+	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != want) {
+		deadline_check(deadline, what);
+		if (++spins < SPINS_BEFORE_WFE)
+			cpu_relax();
+		else
+			wait_event();
+	}
+}
+
+void smp_wake(const uint32_t *word, uint32_t value)
+{
+	send_event();
+}
+
+/* ------------------------------------------------------------ work */
 
 struct work_call { void (*fn)(void *, unsigned); void *arg; };
 
@@ -91,9 +162,9 @@ static void work_trampoline(void *p)
 	w->fn(w->arg, this_cpu()->id);
 }
 
-void smp_run_all(void (*fn)(void *arg, unsigned cpu), void *arg)
+static void work_run(void)
 {
-	struct work_call w = { fn, arg };
+	struct work_call w = { work.fn, work.arg };
 	struct fault_info fi;
 	uint32_t code = try_call(work_trampoline, &w, &fi), none = 0;
 
@@ -102,6 +173,25 @@ void smp_run_all(void (*fn)(void *arg, unsigned cpu), void *arg)
 		fault.cpu = this_cpu()->id;
 		fault.rip = fi.rip;
 		fault.addr = fi.addr;
+	}
+	__atomic_add_fetch(&work_done, 1, __ATOMIC_RELEASE);
+}
+
+void smp_run_all(void (*fn)(void *arg, unsigned cpu), void *arg)
+{
+	unsigned n = smp_cpu_count();
+	uint64_t deadline;
+
+	work.fn = fn;
+	work.arg = arg;
+	__atomic_store_n(&work_done, 0, __ATOMIC_RELAXED);
+	this_cpu()->work_seen = __atomic_add_fetch(&work_gen, 1, __ATOMIC_RELEASE);
+	send_event();
+	work_run();
+	deadline = deadline_in(60000);
+	while (__atomic_load_n(&work_done, __ATOMIC_ACQUIRE) < n) {
+		cpu_relax();
+		deadline_check(deadline, "smp_run_all: the other CPUs did not finish within 60 s");
 	}
 }
 
@@ -115,15 +205,171 @@ uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu)
 	return code;
 }
 
-void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const char *what)
+/* New work, else WFE until an event (theory 2). */
+static void __attribute__((noreturn)) idle(void)
 {
-	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != want) {
-		deadline_check(deadline, what);
-		cpu_relax();
+	struct cpu *c = this_cpu();
+	uint64_t gen;
+
+	for (;;) {
+		gen = __atomic_load_n(&work_gen, __ATOMIC_ACQUIRE);
+		if (gen != c->work_seen) {
+			c->work_seen = gen;
+			work_run();
+			continue;
+		}
+		wait_event();
 	}
 }
 
-void smp_wake(const uint32_t *word, uint32_t value)
+/* ------------------------------------------------------------ bring-up */
+
+void smp_init_boot_cpu(void)
 {
-	/* Nobody sleeps in smp_wait_for with one CPU: nothing to wake. */
+	uint64_t mpidr;
+
+	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+	cpus[0].id = 0;
+	cpus[0].mpidr = mpidr & 0xFF00FFFFFFull;
+	percpu_set(&cpus[0]);
+}
+
+/* ap_start.S jumps here, on the CPU's own stack, in the upper half. */
+void __attribute__((noreturn)) ap_main(struct cpu *c)
+{
+	trap_init();
+	percpu_set(c);
+	cpu_setup();
+	cpu_lower_half_install();
+	c->work_seen = __atomic_load_n(&work_gen, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	idle();
+}
+
+static unsigned idx(uint64_t pa, int level) { return (pa >> (39 - 9 * level)) & 511; }
+
+/* TTBR0 for a starting CPU: ap_start's page at its physical address,
+ * executable at EL1, nothing else (the boot CPU's descriptor bits). */
+static void idmap_build(uint64_t pa)
+{
+	for (int l = 0; l < 3; l++)
+		idmap[l][idx(pa, l)] = virt_to_phys(idmap[l + 1]) | 3;
+	idmap[3][idx(pa, 3)] = (pa & ~0xFFFull) | 3 | (1ull << 10) | (3ull << 8) | (1ull << 7);
+	arch_cache_clean((uint64_t)idmap, sizeof(idmap));
+	arch_cache_clean((uint64_t)ap_start, 4096);
+}
+
+static void ap_boot_fill(unsigned n)
+{
+	__asm__ volatile("mrs %0, mair_el1; mrs %1, tcr_el1; mrs %2, ttbr1_el1; mrs %3, sctlr_el1"
+	                 : "=r"(ap_boot.mair), "=r"(ap_boot.tcr), "=r"(ap_boot.ttbr1),
+	                   "=r"(ap_boot.sctlr));
+	ap_boot.ttbr0 = virt_to_phys(idmap[0]);
+	ap_boot.stack = (uint64_t)(ap_stacks[n] + AP_STACK);
+	ap_boot.cpu = (uint64_t)&cpus[n];
+	ap_boot.entry = (uint64_t)ap_main;
+	arch_cache_clean((uint64_t)&ap_boot, sizeof(ap_boot));
+}
+
+static int64_t psci_call(bool hvc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	register uint64_t x0 __asm__("x0") = fn, x1 __asm__("x1") = a1;
+	register uint64_t x2 __asm__("x2") = a2, x3 __asm__("x3") = a3;
+
+	if (hvc)
+		__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) :: "memory",
+		                 "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",
+		                 "x14", "x15", "x16", "x17");
+	else
+		__asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) :: "memory",
+		                 "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",
+		                 "x14", "x15", "x16", "x17");
+	return (int64_t)x0;
+}
+
+/* Starts one CPU as cpus[n]; true once it is online. */
+static bool start_cpu(bool hvc, unsigned n, uint64_t mpidr)
+{
+	struct cpu *c = &cpus[n];
+	uint64_t deadline;
+	int64_t r;
+
+	c->id = n;
+	c->mpidr = mpidr;
+	ap_boot_fill(n);
+	r = psci_call(hvc, PSCI_CPU_ON, mpidr, virt_to_phys(ap_start), virt_to_phys(&ap_boot));
+	if (r != 0) {
+		kprintf("cpu: MPIDR %llx: PSCI CPU_ON returned %lld\n", (unsigned long long)mpidr,
+		        (long long)r);
+		return false;
+	}
+	deadline = deadline_in(1000);
+	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+		cpu_relax();
+		if (arch_ticks() > deadline)
+			return false;
+	}
+	return true;
+}
+
+/* The enabled CPUs' MPIDRs from the MADT (GICC entries), the boot CPU's
+ * included: how many (at most max), 0 without a MADT. */
+static unsigned madt_mpidrs(uint64_t *ids, unsigned max)
+{
+	uint32_t len;
+	const uint8_t *madt = acpi_table("APIC", &len), *p, *end;
+	unsigned n = 0;
+
+	if (!madt)
+		return 0;
+	end = madt + len;
+	for (p = madt + ACPI_HEADER_SIZE + 8; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1]) {
+		if (p[0] != MADT_GICC || p[1] < 76 || !(p[12] & 1) || n == max)
+			continue;
+		ids[n] = 0;
+		for (int i = 7; i >= 0; i--)
+			ids[n] = ids[n] << 8 | p[68 + i];
+		n++;
+	}
+	return n;
+}
+
+/* PSCI present (the FADT's ARM boot flags), and whether by HVC. */
+static bool psci_conduit(bool *hvc)
+{
+	uint32_t len;
+	const uint8_t *fadt = acpi_table("FACP", &len);
+
+	if (!fadt || len < FADT_ARM_BOOT + 2 || !(fadt[FADT_ARM_BOOT] & 1))
+		return false;
+	*hvc = fadt[FADT_ARM_BOOT] & 2;
+	return true;
+}
+
+void smp_start_others(void)
+{
+	uint64_t ids[MAX_CPUS * 2], t0 = uptime_ms();
+	unsigned found = madt_mpidrs(ids, MAX_CPUS * 2), n = 1;
+	bool hvc = false, psci = psci_conduit(&hvc);
+
+	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
+	if (psci && found > 1)
+		idmap_build(virt_to_phys(ap_start));
+	for (unsigned i = 0; i < found && psci; i++) {
+		if (ids[i] == cpus[0].mpidr)
+			continue;
+		if (n == MAX_CPUS) {
+			kprintf("cpu: MPIDR %llx not started: at most %d CPUs\n",
+			        (unsigned long long)ids[i], MAX_CPUS);
+			continue;
+		}
+		if (start_cpu(hvc, n, ids[i]))
+			__atomic_store_n(&ncpus, ++n, __ATOMIC_RELEASE);
+		else
+			kprintf("cpu: MPIDR %llx did not come up within 1 s; going on without it\n",
+			        (unsigned long long)ids[i]);
+	}
+	kprintf("cpus: %u online (%u in the MADT%s), bring-up %llu ms\n", n, found,
+	        psci ? (hvc ? ", PSCI by HVC" : ", PSCI by SMC") : ", no PSCI",
+	        (unsigned long long)(uptime_ms() - t0));
 }

@@ -9,6 +9,7 @@
 #include "cpu.h"
 #include "kernel/panic.h"
 #include "kernel/smp.h"
+#include "kernel/acpi.h"
 
 #define APIC_PHYS    0xFEE00000ull
 #define REG_ID       0x020
@@ -126,59 +127,16 @@ void apic_start_cpu(uint32_t id, uint8_t page)
 
 /* ------------------------------------------------------------ ACPI */
 
-struct sdt {
-	char sig[4];
-	uint32_t len;
-	uint8_t rev, sum;
-	char oem[6], table[8];
-	uint32_t oem_rev, creator, creator_rev;
-} __attribute__((packed));
-
-static const void *acpi_at(uint64_t pa, uint64_t len)
-{
-	if (pa == 0 || pa + len > boot_info->direct_map_size)
-		return 0;
-	return phys_to_virt(pa);
-}
-
-static bool sig_is(const char *s, const char *want)
-{
-	return s[0] == want[0] && s[1] == want[1] && s[2] == want[2] && s[3] == want[3];
-}
-
-/* The MADT from the RSDP's XSDT, or NULL. */
-static const struct sdt *find_madt(void)
-{
-	const uint8_t *rsdp = acpi_at(boot_info->rsdp_phys, 36);
-	const struct sdt *xsdt;
-	uint64_t xa;
-
-	if (!rsdp || rsdp[15] < 2)
-		return 0;
-	xa = *(const uint64_t *)(rsdp + 24);
-	xsdt = acpi_at(xa, sizeof(*xsdt));
-	if (!xsdt || !sig_is(xsdt->sig, "XSDT") || !acpi_at(xa, xsdt->len))
-		return 0;
-	for (uint32_t off = sizeof(*xsdt); off + 8 <= xsdt->len; off += 8) {
-		uint64_t ta = *(const uint64_t *)((const uint8_t *)xsdt + off);
-		const struct sdt *t = acpi_at(ta, sizeof(*t));
-
-		if (t && sig_is(t->sig, "APIC") && acpi_at(ta, t->len))
-			return t;
-	}
-	return 0;
-}
-
 unsigned acpi_cpu_ids(uint32_t *ids, unsigned max)
 {
-	const struct sdt *madt = find_madt();
-	const uint8_t *p, *end;
+	uint32_t len;
+	const uint8_t *madt = acpi_table("APIC", &len), *p, *end;
 	unsigned n = 0;
 
 	if (!madt)
 		return 0;
-	p = (const uint8_t *)madt + sizeof(*madt) + 8;   /* APIC address, flags */
-	end = (const uint8_t *)madt + madt->len;
+	p = madt + ACPI_HEADER_SIZE + 8;   /* APIC address, flags */
+	end = madt + len;
 	for (; p + 2 <= end && p[1] >= 2 && p + p[1] <= end; p += p[1]) {
 		/* Type 0: processor local APIC; flags bit 0 enabled, bit 1 online-capable. */
 		if (p[0] == 0 && p[1] >= 8 && (*(const uint32_t *)(p + 4) & 3) && n < max)
