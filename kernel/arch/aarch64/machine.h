@@ -39,11 +39,14 @@ static inline bool arch_irq_enabled(void)
 	__asm__ volatile("mrs %0, daif" : "=r"(daif));
 	return !(daif & (1u << 7));
 }
-/* wfi wakes on a pending interrupt even while masked, so "wfi, then unmask"
- * loses no wake-up: the interrupt is taken as soon as it is unmasked. */
+/* WFE, then unmask: it ends on an event (SEV from another CPU, the timer's
+ * event stream within about 1 ms) or on an interrupt pending even while
+ * masked, which is taken as soon as it is unmasked; so the caller's check
+ * before it loses no wake-up and the wait is bounded (no interrupt
+ * controller is set up to end a WFI). */
 static inline void arch_irq_on_and_wait(void)
 {
-	__asm__ volatile("wfi; msr daifclr, #2" ::: "memory");
+	__asm__ volatile("wfe; msr daifclr, #2" ::: "memory");
 }
 
 /* This CPU's TLB only: one page (any ASID), or everything. */
