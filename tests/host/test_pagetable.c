@@ -365,6 +365,34 @@ static void test_destroy_frees_the_root_once_empty(void **state)
 	assert_int_equal(pt_init(&f->pt, &f->fr, &f->ram->plat, 0), PT_OK);
 }
 
+/* Break-before-make (pte.h): a present entry may change its rights, never
+ * its frame or its kind; a store that would retarget one is a hostmem bug,
+ * stopped before the MMU can see it. */
+static void test_a_present_entry_is_never_retargeted(void **state)
+{
+	struct fx *f = *state;
+	uint64_t va = 0x30000, e, other;
+	struct tlb_gather g;
+	jmp_buf jb;
+
+	assert_int_equal(map(f, va, 2, PAGE_READWRITE), PT_OK);
+	e = lookup(f, va);
+	other = lookup(f, va + PAGE);
+	tlb_gather_init(&g, &f->fr);
+	assert_int_equal(pt_replace(&f->pt, va, e, pte_reprotect(e, PAGE_READONLY), &g), PT_OK);
+	tlb_finish(&g);                                  /* new rights: allowed */
+	e = lookup(f, va);
+	f->ram->panic_jmp = &jb;
+	if (setjmp(jb) == 0) {
+		tlb_gather_init(&g, &f->fr);
+		pt_replace(&f->pt, va, e, (e & ~PTE_FRAME_MASK) | pte_frame(other), &g);
+		fail_msg("a present entry was pointed at another frame");
+	}
+	f->ram->panic_jmp = NULL;
+	assert_non_null(strstr(f->ram->last_panic, "retargeted"));
+	assert_int_equal(lookup(f, va), e);              /* not stored */
+}
+
 /* ------------------------------------------------------------ protect */
 
 static void test_protect_keeps_frame_and_contents(void **state)
@@ -959,6 +987,7 @@ int main(void)
 		T(test_table_count_equals_nonzero_entries),
 		T(test_cascade_frees_tables_back_to_the_root_only),
 		T(test_destroy_frees_the_root_once_empty),
+		T(test_a_present_entry_is_never_retargeted),
 		T(test_protect_keeps_frame_and_contents),
 		T(test_protect_requires_every_page_committed),
 		T(test_protect_flushes_the_stale_translation),
