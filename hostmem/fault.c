@@ -21,7 +21,8 @@
  *                                      retry
  *   anything else                      STATUS_ACCESS_VIOLATION: reserved or
  *                                      free pages, NOACCESS, a write to a
- *                                      read-only page, a fetch from NX
+ *                                      read-only page, a fetch from NX, a
+ *                                      fault no page explains (HM_PF_BAD)
  *
  * Fault-around: the trap and the walk cost about half of zeroing a page, and
  * a touched page's neighbours are usually touched next.  Their frames are
@@ -125,7 +126,7 @@ uint32_t hm_fault_locked(struct hm *hm, uint64_t addr, uint32_t error)
 {
 	uint64_t va = page_down(addr), span, e;
 
-	if (addr < VA_MIN || addr >= VA_LIMIT)
+	if (addr < VA_MIN || addr >= VA_LIMIT || (error & HM_PF_BAD))
 		return STATUS_ACCESS_VIOLATION;
 	e = pte_at(hm, va, &span);
 	if (!pte_is_committed(e))

@@ -87,6 +87,8 @@
 #define HM_PF_P 0x01u   /* the page was present: a protection fault */
 #define HM_PF_W 0x02u   /* a write */
 #define HM_PF_I 0x10u   /* an instruction fetch */
+#define HM_PF_BAD 0x8000u /* a fault no page state explains (a reserved bit,
+                           * an alignment fault): never resolved */
 
 #include "pte_arch.h"
 

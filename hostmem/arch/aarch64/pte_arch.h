@@ -28,14 +28,19 @@
  *                                              may fetch, as on x86)
  *   EXECUTE_READWRITE      V|T|AP[2]|DBM
  *   memory type, AttrIndx  0 write-back (normal, MAIR 0xFF)
- *                          1 PAGE_WRITECOMBINE: normal non-cacheable (0x44),
- *                            which gathers writes as x86 WC does
- *                          2 PAGE_NOCACHE: device-nGnRnE (0x00), the ARM
- *                            counterpart of x86 UC (no gathering, no
- *                            reordering, no speculation); exclusives and
- *                            unaligned accesses fault there, as Windows
- *                            warns for interlocked operations on NOCACHE
- *   The kernel programs MAIR_EL1 with those three attributes.
+ *                          1 PAGE_NOCACHE and PAGE_WRITECOMBINE: normal
+ *                            non-cacheable (0x44)
+ *   MAIR_EL1 holds a third attribute, 2 device-nGnRnE (0x00), for the
+ *   kernel's own device registers, never for managed pages.  Why NOCACHE is
+ *   not device memory, though x86 UC is strongly ordered: these pages are
+ *   RAM a program computes in, and on device memory an instruction fetch
+ *   faults (PAGE_EXECUTE_READ | PAGE_NOCACHE must run), as do unaligned
+ *   and exclusive accesses; the fetch fault would even loop, the page being
+ *   present and executable by its protection.  Normal non-cacheable is the
+ *   architecture's uncached RAM: no line of it is ever cached, which is
+ *   what the contract's NOCACHE promises; its writes may gather, as WC's
+ *   do, and a program that needs them ordered uses barriers, as every
+ *   program on ARM must.  The two stay apart in the protection field.
  *
  * Accessed and dirty.  With FEAT_HAFDBS (TCR_EL1.HA = HD = 1) the MMU sets
  * AF on the first access and, for a write to a writable-clean page
@@ -60,7 +65,9 @@
  *
  * The fault syndrome is ESR_EL1 of an instruction abort (EC 0x20, 0x21) or
  * a data abort (EC 0x24, 0x25): the fault status code says translation
- * (not present), Access flag or permission (present), WnR a write.
+ * (not present), Access flag or permission (present), WnR a write.  Any
+ * other status (alignment, address size, an external abort) or class is
+ * HM_PF_BAD: no page state explains it.
  */
 #ifndef HOSTMEM_PTE_ARCH_H
 #define HOSTMEM_PTE_ARCH_H
@@ -74,8 +81,7 @@
 
 #define PTE_P          (1ull << 0)   /* valid */
 #define PTE_T          (1ull << 1)   /* table (levels 0-2) or page (level 3); 0: block */
-#define PTE_ATTR_WC    (1ull << 2)   /* AttrIndx 1 */
-#define PTE_ATTR_UC    (2ull << 2)   /* AttrIndx 2 */
+#define PTE_ATTR_NC    (1ull << 2)   /* AttrIndx 1: normal non-cacheable */
 #define PTE_ATTR_MASK  (7ull << 2)
 #define PTE_AP_RO      (1ull << 7)   /* AP[2]: read-only */
 #define PTE_SH_INNER   (3ull << 8)
@@ -107,10 +113,8 @@ static inline uint64_t pte_hw_bits(uint32_t prot)
 		b |= PTE_PXN;
 	if (prot & (PAGE_READWRITE | PAGE_EXECUTE_READWRITE))
 		b |= PTE_DBM;
-	if (prot & PAGE_NOCACHE)
-		b |= PTE_ATTR_UC;
-	if (prot & PAGE_WRITECOMBINE)
-		b |= PTE_ATTR_WC;
+	if (prot & (PAGE_NOCACHE | PAGE_WRITECOMBINE))
+		b |= PTE_ATTR_NC;
 	return b;
 }
 
@@ -190,10 +194,14 @@ static inline uint32_t pte_fault_access(uint32_t esr)
 
 	if (ec == ESR_EC_IABT_LOW || ec == ESR_EC_IABT)
 		access |= HM_PF_I;
-	else if ((ec == ESR_EC_DABT_LOW || ec == ESR_EC_DABT) && (esr & ESR_WNR))
+	else if (ec != ESR_EC_DABT_LOW && ec != ESR_EC_DABT)
+		return HM_PF_BAD;
+	else if (esr & ESR_WNR)
 		access |= HM_PF_W;
 	if (fsc >= 0x08u && fsc <= 0x0Fu)   /* Access flag (0b0010LL), permission (0b0011LL) */
 		access |= HM_PF_P;
+	else if (fsc < 0x04u || fsc > 0x07u)   /* not a translation fault (0b0001LL) either */
+		access |= HM_PF_BAD;
 	return access;
 }
 

@@ -40,7 +40,8 @@
  * table is flushed by address before it is freed.
  *
  * The fault syndrome is the #PF error code: P (bit 0) a present page, W
- * (bit 1) a write, I (bit 4) a fetch, which are hostmem's HM_PF_* bits.
+ * (bit 1) a write, I (bit 4) a fetch, which are hostmem's HM_PF_* bits;
+ * RSVD (bit 3) is HM_PF_BAD.
  */
 #ifndef HOSTMEM_PTE_ARCH_H
 #define HOSTMEM_PTE_ARCH_H
@@ -151,10 +152,11 @@ static inline bool pte_is_large(uint64_t e)
 }
 
 /* The HM_PF_* bits (pte.h) of a fault syndrome: the #PF error code has
- * them in place. */
+ * them in place; RSVD (bit 3), a reserved bit in an entry, no page state
+ * explains. */
 static inline uint32_t pte_fault_access(uint32_t syndrome)
 {
-	return syndrome & (HM_PF_P | HM_PF_W | HM_PF_I);
+	return (syndrome & (HM_PF_P | HM_PF_W | HM_PF_I)) | (syndrome & 0x08u ? HM_PF_BAD : 0);
 }
 
 #endif

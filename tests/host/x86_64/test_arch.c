@@ -75,7 +75,7 @@ static void test_the_syndrome_is_the_error_code(void **state)
 	assert_int_equal(pte_fault_access(0x02 | 0x04), HM_PF_W);          /* W|U, not present */
 	assert_int_equal(pte_fault_access(0x01 | 0x02 | 0x04), HM_PF_P | HM_PF_W);
 	assert_int_equal(pte_fault_access(0x10 | 0x04 | 0x01), HM_PF_P | HM_PF_I);
-	assert_int_equal(pte_fault_access(0x08 | 0x01), HM_PF_P);           /* RSVD dropped */
+	assert_int_equal(pte_fault_access(0x08 | 0x01), HM_PF_P | HM_PF_BAD); /* RSVD */
 }
 
 int main(void)
