@@ -13,7 +13,7 @@
  *
  * Access flag and dirty state: where the CPU has FEAT_HAFDBS
  * (ID_AA64MMFR1_EL1.HAFDBS: 1 Access flag, 2 both), the MMU keeps them
- * (TCR_EL1.HA, HD); otherwise hostmem's fault path does (its arch.h, which
+ * (TCR_EL1.HA, HD); otherwise hostmem's fault path does (its pte_arch.h, which
  * also needs bits 59-62 of a page descriptor left to software: HWU0xx 0).
  */
 #include "machine.h"

@@ -23,7 +23,7 @@ enum {
 };
 
 /* ESR_EL1's exception classes the kernel tells apart (ESR_EL1.EC).  The
- * names differ from hostmem's ESR_* (hostmem/arch/aarch64/arch.h), which a
+ * names differ from hostmem's ESR_* (hostmem/arch/aarch64/pte_arch.h), which a
  * file may include beside these. */
 #define ESR_EL1_EC(esr)    (((esr) >> 26) & 0x3F)
 #define EC_UNKNOWN         0x00   /* an undefined instruction, among others */

@@ -3,7 +3,7 @@
  * (the files of kernel/, the console, the demo, the bench and the portable tests)
  * reaches the CPU only through the names below; every kernel/arch/<arch>/
  * provides the same ones, included by bare name ("machine.h"; hostmem's
- * own per-MMU header is hostmem/arch/<arch>/arch.h).  The other
+ * own per-MMU header is hostmem/arch/<arch>/pte_arch.h).  The other
  * headers each architecture provides by bare name: trap.h (struct trapframe
  * and its accessors), percpu.h (struct cpu with .id and .innermost,
  * this_cpu(), cpu_relax()).
