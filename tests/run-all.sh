@@ -74,17 +74,12 @@ kernel_suite() {   # kernel_suite ARCH TAG SUITE [QEMU_EXTRA]
 kernel_logs=("$BUILD/kernel-tests-test.log" "$BUILD/aarch64/kernel-tests-test.log"
              "$BUILD/aarch64/kernel-tests-test-a72.log")
 
-# AArch64 boots 2 CPUs: with no interrupt controller set up, an idle CPU
-# waits in WFE, which TCG turns into a yield, not a sleep, so 4 vCPUs on
-# this 2-core machine crowd each other (the suite: 67 s at -smp 4, 15 s at 2).
-AARCH64_SMP=2
-
 echo "== kernel self tests (QEMU + OVMF)"
 kernel_suite x86_64 test kernel
 echo "== kernel self tests, AArch64 (QEMU -M virt -cpu max + AAVMF: hardware Access flag and dirty state)"
-SMP=$AARCH64_SMP kernel_suite aarch64 test kernel_aarch64
+kernel_suite aarch64 test kernel_aarch64
 echo "== kernel self tests, AArch64 without FEAT_HAFDBS (-cpu cortex-a72: hostmem's fault path keeps them)"
-SMP=$AARCH64_SMP kernel_suite aarch64 test-a72 kernel_aarch64_a72 "-cpu cortex-a72"
+kernel_suite aarch64 test-a72 kernel_aarch64_a72 "-cpu cortex-a72"
 
 echo "== runner checks"
 n=0
@@ -115,12 +110,12 @@ KERNEL=$garbage check bad_kernel_file_is_refused "loader refused" \
   "loader: bad kernel" -- run
 # The same three on AArch64: its register dump, its undefined instruction,
 # its loader.
-SMP=$AARCH64_SMP ARCH=aarch64 BUILD=$BUILD/aarch64 check aarch64_panic_outside_a_test_dumps_registers "kernel panic" \
+ARCH=aarch64 BUILD=$BUILD/aarch64 check aarch64_panic_outside_a_test_dumps_registers "kernel panic" \
   "PANIC: unexpected exception sync: data abort" "FAR=0x000000000dead000" "ELR=0xffffffff8" \
   "X30=0x" "backtrace:" -- run crash=pf
-SMP=$AARCH64_SMP ARCH=aarch64 BUILD=$BUILD/aarch64 check aarch64_undefined_instruction_outside_a_test_panics \
+ARCH=aarch64 BUILD=$BUILD/aarch64 check aarch64_undefined_instruction_outside_a_test_panics \
   "kernel panic" "undefined instruction (EC 0x00)" -- run crash=ud
-SMP=$AARCH64_SMP ARCH=aarch64 BUILD=$BUILD/aarch64 KERNEL=$garbage check aarch64_bad_kernel_file_is_refused \
+ARCH=aarch64 BUILD=$BUILD/aarch64 KERNEL=$garbage check aarch64_bad_kernel_file_is_refused \
   "loader refused" "loader: bad kernel" -- run
 # make debug: QEMU waits for gdb; gdb (batch) connects and lets it run the
 # tour; a passing kernel is exit status 0, and the firmware's screen escapes
@@ -183,7 +178,7 @@ tests/console/test_console.sh "$n" | tee "$BUILD/console-tests.log"
 tally "$BUILD/console-tests.log" console
 n=$((n + $(grep -cE '^(not )?ok [0-9]+ ' "$BUILD/console-tests.log")))   # its checks follow ours
 # The same session on the AArch64 kernel.
-SMP=$AARCH64_SMP ARCH=aarch64 BUILD=$BUILD/aarch64 SUITE=console_aarch64 tests/console/test_console.sh "$n" |
+ARCH=aarch64 BUILD=$BUILD/aarch64 SUITE=console_aarch64 tests/console/test_console.sh "$n" |
   tee "$BUILD/aarch64/console-tests.log"
 tally "$BUILD/aarch64/console-tests.log" console_aarch64
 n=$((n + $(grep -cE '^(not )?ok [0-9]+ ' "$BUILD/aarch64/console-tests.log")))

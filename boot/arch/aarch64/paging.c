@@ -11,7 +11,10 @@
  *                     2 MiB blocks, RW, never executable, normal write-back.
  *                     Device space between the ranges stays unmapped: a
  *                     normal mapping of a device invites speculative reads.
- *   DIRECT_MAP_BASE + PL011_BASE   the UART's page, device-nGnRnE, RW, XN.
+ *   DIRECT_MAP_BASE + PL011_BASE   the UART's page, device-nGnRnE, RW, XN;
+ *                     the same for the GICv2 distributor's page and the
+ *                     CPU interface's two (the kernel checks the MADT
+ *                     names these addresses before it uses them).
  *
  * Every entry is global, never executable at EL0 (UXN), Access flag set
  * (so no Access-flag fault is taken on the kernel's own memory); normal
@@ -29,6 +32,8 @@
 
 #define HUGE_SIZE  (2ull << 20)
 #define PL011_BASE 0x09000000ull    /* QEMU -M virt */
+#define GICD_BASE  0x08000000ull
+#define GICC_BASE  0x08010000ull
 
 /* The direct map may use 512 GiB entries 256..510 of the top table; 511
  * holds the kernel. */
@@ -152,10 +157,25 @@ static EFI_STATUS map_direct(struct loader *ld)
 	return st;
 }
 
-static EFI_STATUS map_uart(struct loader *ld)
+static EFI_STATUS map_device(struct loader *ld, uint64_t pa, unsigned pages)
 {
-	return map(ld->pml4, DIRECT_MAP_BASE + PL011_BASE, PL011_BASE,
-		   DESC_AF | DESC_ATTR(ATTR_DEVICE) | DESC_PXN | DESC_UXN, 3);
+	EFI_STATUS st = EFI_SUCCESS;
+
+	for (unsigned i = 0; i < pages && !EFI_ERROR(st); i++)
+		st = map(ld->pml4, DIRECT_MAP_BASE + pa + i * PAGE_SIZE, pa + i * PAGE_SIZE,
+			 DESC_AF | DESC_ATTR(ATTR_DEVICE) | DESC_PXN | DESC_UXN, 3);
+	return st;
+}
+
+static EFI_STATUS map_devices(struct loader *ld)
+{
+	EFI_STATUS st = map_device(ld, PL011_BASE, 1);
+
+	if (!EFI_ERROR(st))
+		st = map_device(ld, GICD_BASE, 1);
+	if (!EFI_ERROR(st))
+		st = map_device(ld, GICC_BASE, 2);
+	return st;
 }
 
 /* Build the tables described above; the root goes to ld->pml4. */
@@ -169,7 +189,7 @@ EFI_STATUS paging_build(struct loader *ld)
 	if (!EFI_ERROR(st))
 		st = map_direct(ld);
 	if (!EFI_ERROR(st))
-		st = map_uart(ld);
+		st = map_devices(ld);
 	return st;
 }
 

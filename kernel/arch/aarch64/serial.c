@@ -1,14 +1,15 @@
 /*
  * The PL011 UART of QEMU's -M virt, at physical 0x09000000, reached
  * through its device-nGnRnE page in the direct map (boot/arch/aarch64/
- * paging.c).  Output and input poll its flag register.  Input polls too, yielding between reads: no interrupt
- * controller is set up yet, so a console waiting for a key keeps one host
- * thread busy (x86-64 sleeps in hlt until the UART's interrupt).
+ * paging.c).  Output and input poll its flag register; a console waiting
+ * for a key sleeps 2 ms between looks (gic.c: WFI and the timer), so it
+ * costs the host little (x86-64 sleeps in hlt until the UART's interrupt).
  */
 #include <stdint.h>
 #include "kernel/serial.h"
 #include "kernel/boot.h"
 #include "machine.h"
+#include "gic.h"
 
 #define PL011_BASE 0x09000000ull
 enum { DR = 0x00, FR = 0x18, CR = 0x30 };
@@ -51,6 +52,6 @@ int serial_getc(void)
 	int c;
 
 	while ((c = serial_poll()) < 0)
-		arch_relax();
+		gic_sleep(2);
 	return c;
 }

@@ -13,15 +13,19 @@
  *    second for it to mark itself online.  One that does not is reported
  *    and left alone.  Each CPU gets its own stack and per-CPU block
  *    (TPIDR_EL1), sets up its own SCTLR, PAN and event stream (cpu.c),
- *    gives TTBR0 to hostmem's table, and idles in WFE.
+ *    gives TTBR0 to hostmem's table, and idles asleep.
  *
- * 2. No interrupts.  Nothing here needs one: a shootdown is a broadcast
- *    TLBI, the barrier below is one too, and wake-ups are events.  SEV
- *    sets every CPU's event register, WFE waits for it (or returns at once
- *    if it is already set), and the generic timer's event stream ends any
- *    WFE within about 1 ms, so a wait that sleeps still checks its
- *    deadline.  A wake-up cannot be lost: a SEV after the waiter's last
- *    check leaves the event register set, and its WFE returns at once.
+ * 2. Interrupts stay masked.  Nothing here takes one: a shootdown is a
+ *    broadcast TLBI, the barrier below is one too.  A CPU with nothing to
+ *    do sleeps in WFI (gic.c): a wake-up SGI from another CPU, or its own
+ *    timer after SLEEP_MS, makes the interrupt pending, which ends the WFI
+ *    although it is masked, and the sleeper acknowledges it itself.  Under
+ *    TCG a WFI really stops the vCPU's thread, where a WFE only yields: 4
+ *    vCPUs on 2 host cores would otherwise crowd each other.  Without a
+ *    GICv2 at the addresses the loader mapped, a sleep is a WFE, bounded
+ *    by the generic timer's event stream (about 1 ms).  A wake-up is never
+ *    lost (the SGI stays pending until the WFI), and every sleep is bounded,
+ *    so a waiter still checks its deadline.
  *
  * 3. Shootdown.  TLBI VAAE1IS (VMALLE1IS past MAX_BATCH pages), then DSB
  *    ISH: the DSB completes once every CPU of the inner-shareable domain
@@ -39,8 +43,14 @@
  *    VMALLE1IS; DSB ISH is a barrier on every CPU at once, running or not.
  *
  * 5. Work.  smp_run_all publishes (fn, arg) with a new generation
- *    (release), SEV, runs fn on the caller and waits for every online CPU
- *    to count itself done.  Each CPU runs fn inside a recovery point, so an
+ *    (release), wakes the others, runs fn on the caller and waits for every
+ *    online CPU to count itself done.
+ *
+ * 6. Sleeping waits (smp_wait_for, hostmem's lock).  A waiter spins a
+ *    little, then counts itself in sleepers, looks at the word once more and
+ *    sleeps; the writer stores the word and then reads sleepers (seq_cst
+ *    both: Dekker's pattern), so either the waiter sees the new value or
+ *    the writer sees the sleeper and wakes it.  Each CPU runs fn inside a recovery point, so an
  *    unexpected fault ends fn on that CPU only and is kept for
  *    smp_take_fault.
  *
@@ -60,10 +70,12 @@
 #include "percpu.h"
 #include "trap.h"
 #include "cpu.h"
+#include "gic.h"
 
 #define AP_STACK      (64 * 1024)
 #define MAX_BATCH     32
-#define SPINS_BEFORE_WFE 64
+#define SPINS_BEFORE_SLEEP 64
+#define SLEEP_MS      10
 
 #define PSCI_CPU_ON   0xC4000003u        /* SMC64 */
 #define MADT_GICC     0x0B
@@ -77,6 +89,8 @@ static struct ap_boot ap_boot __attribute__((aligned(64)));
 static uint64_t idmap[4][512] __attribute__((aligned(4096)));
 static unsigned ncpus = 1;
 static uint64_t barriers;
+static unsigned sleepers;             /* CPUs in a sleeping wait (theory 6; atomic) */
+static bool gic;                      /* sleeps are WFI (theory 2) */
 
 static struct {
 	void (*fn)(void *arg, unsigned cpu);
@@ -103,9 +117,12 @@ void cpu_relax(void)
 	arch_relax();
 }
 
-static void wait_event(void) { __asm__ volatile("wfe" ::: "memory"); }
-/* The store before it is visible before any CPU wakes (theory 2). */
-static void send_event(void) { __asm__ volatile("dsb ish; sev" ::: "memory"); }
+/* The stores before it are visible before any CPU wakes (theory 2). */
+static void wake_others(void)
+{
+	__asm__ volatile("dsb ish; sev" ::: "memory");
+	gic_wake_others();
+}
 
 /* ------------------------------------------------------------ shootdown, barrier */
 
@@ -139,16 +156,23 @@ void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const 
 
 	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != want) {
 		deadline_check(deadline, what);
-		if (++spins < SPINS_BEFORE_WFE)
+		if (++spins < SPINS_BEFORE_SLEEP) {
 			cpu_relax();
-		else
-			wait_event();
+			continue;
+		}
+		__atomic_add_fetch(&sleepers, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != want)
+			gic_sleep(SLEEP_MS);
+		__atomic_sub_fetch(&sleepers, 1, __ATOMIC_SEQ_CST);
+		spins = 0;
 	}
 }
 
+/* The writer stored the word (seq_cst) before (theory 6). */
 void smp_wake(const uint32_t *word, uint32_t value)
 {
-	send_event();
+	if (__atomic_load_n(&sleepers, __ATOMIC_SEQ_CST))
+		wake_others();
 }
 
 /* ------------------------------------------------------------ work */
@@ -185,8 +209,8 @@ void smp_run_all(void (*fn)(void *arg, unsigned cpu), void *arg)
 	work.fn = fn;
 	work.arg = arg;
 	__atomic_store_n(&work_done, 0, __ATOMIC_RELAXED);
-	this_cpu()->work_seen = __atomic_add_fetch(&work_gen, 1, __ATOMIC_RELEASE);
-	send_event();
+	this_cpu()->work_seen = __atomic_add_fetch(&work_gen, 1, __ATOMIC_SEQ_CST);
+	wake_others();
 	work_run();
 	deadline = deadline_in(60000);
 	while (__atomic_load_n(&work_done, __ATOMIC_ACQUIRE) < n) {
@@ -205,7 +229,8 @@ uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu)
 	return code;
 }
 
-/* New work, else WFE until an event (theory 2). */
+/* New work, else sleep (theory 2): a new generation comes with a wake-up,
+ * after the store, so the look before the sleep cannot miss it for long. */
 static void __attribute__((noreturn)) idle(void)
 {
 	struct cpu *c = this_cpu();
@@ -218,7 +243,7 @@ static void __attribute__((noreturn)) idle(void)
 			work_run();
 			continue;
 		}
-		wait_event();
+		gic_sleep(SLEEP_MS);
 	}
 }
 
@@ -241,6 +266,7 @@ void __attribute__((noreturn)) ap_main(struct cpu *c)
 	percpu_set(c);
 	cpu_setup();
 	cpu_lower_half_install();
+	gic_cpu_init();
 	c->work_seen = __atomic_load_n(&work_gen, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	idle();
@@ -353,6 +379,8 @@ void smp_start_others(void)
 	bool hvc = false, psci = psci_conduit(&hvc);
 
 	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
+	gic = gic_init();
+	gic_cpu_init();
 	if (psci && found > 1)
 		idmap_build(virt_to_phys(ap_start));
 	for (unsigned i = 0; i < found && psci; i++) {
@@ -369,7 +397,7 @@ void smp_start_others(void)
 			kprintf("cpu: MPIDR %llx did not come up within 1 s; going on without it\n",
 			        (unsigned long long)ids[i]);
 	}
-	kprintf("cpus: %u online (%u in the MADT%s), bring-up %llu ms\n", n, found,
+	kprintf("cpus: %u online (%u in the MADT%s; idle in %s), bring-up %llu ms\n", n, found,
 	        psci ? (hvc ? ", PSCI by HVC" : ", PSCI by SMC") : ", no PSCI",
-	        (unsigned long long)(uptime_ms() - t0));
+	        gic ? "WFI, woken by SGI" : "WFE", (unsigned long long)(uptime_ms() - t0));
 }
