@@ -392,7 +392,7 @@ int bench_run(void)
 
 	struct hostmem_stats before = stats(), after;
 
-	kprintf("bench: hostmem on the real MMU (figures in TSC ticks)\n");
+	kprintf("bench: hostmem on the real MMU (figures in %s ticks)\n", ARCH_CLOCK_NAME);
 	tsc_check();
 	bench_meta_per_frame(&before);
 	bench_first_touch();

@@ -88,13 +88,18 @@ void gic_cpu_init(void)
 	*reg(GICC_BASE, GICC_CTLR) = 1;
 }
 
-/* Acknowledge and end whatever is pending, until nothing is. */
+/* Acknowledge and end whatever is pending, until nothing is: at most the
+ * two enabled interrupts, so a few rounds (a bound, not a wait). */
 static void ack_all(void)
 {
 	uint32_t iar;
 
-	while (((iar = *reg(GICC_BASE, GICC_IAR)) & 0x3FF) != SPURIOUS)
+	for (int i = 0; i < 8; i++) {
+		iar = *reg(GICC_BASE, GICC_IAR);
+		if ((iar & 0x3FF) == SPURIOUS)
+			return;
 		*reg(GICC_BASE, GICC_EOIR) = iar;
+	}
 }
 
 void gic_sleep(unsigned ms)
