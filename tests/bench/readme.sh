@@ -69,6 +69,25 @@ markdown() {
       "",
       "Commit + first touch over writing the mapped memory: \($r.kernel_insn.commit_touch_64MiB / $r.kernel_insn.fill64_64MiB | fixed(2)) (8-byte stores), \($r.kernel_insn.commit_touch_64MiB / $r.kernel_insn.rep_stosq_64MiB | fixed(2)) (`rep stosq`).",
       "",
+      ( if ($r.kernel_aarch64_insn // {}) | length > 0 then
+          "The same guest figures on AArch64 (`-M virt -cpu max`, `-icount`, `-smp 1`; the virtual",
+          "counter counts instructions), beside x86-64'"'"'s:",
+          "",
+          "| figure | x86-64 | AArch64 |",
+          "|---|---|---|",
+          ( ["commit_touch_64MiB", "commit + first touch of 64 MiB"],
+            ["fill64_64MiB", "the same memory written once mapped (8-byte stores)"],
+            ["rep_stosq_64MiB", "the same with the CPU'"'"'s clear (`rep stosq`, `DC ZVA`)"],
+            ["touch_overhead_per_page", "fault work per page"],
+            ["reserve_release", "reserve + release 64 KiB"],
+            ["commit_decommit_1", "commit + decommit 1 page"],
+            ["commit_decommit_1_cold", "the same, the only page of its page table"],
+            ["commit_decommit_64", "commit + decommit 64 pages"]
+            | . as [$key, $what]
+            | "| \($what) | \($r.kernel_insn[$key] | commas) | \($r.kernel_aarch64_insn[$key] | commas) |" ),
+          "| commit + first touch over the CPU'"'"'s clear | \($r.kernel_insn.commit_touch_64MiB / $r.kernel_insn.rep_stosq_64MiB | fixed(2)) | \($r.kernel_aarch64_insn.commit_touch_64MiB / $r.kernel_aarch64_insn.rep_stosq_64MiB | fixed(2)) |",
+          ""
+        else empty end ),
       "Many CPUs, in the guest at `-smp 4` under multi-threaded TCG on 2 host cores (wall time,",
       "noisy: an IPI to a busy vCPU waits for its host thread):",
       "",

@@ -28,6 +28,10 @@ FILENAME ~ /host-time/ && $1 == "ns" {
 FILENAME ~ /host-time/ && $1 == "mem" { mem[$2] = $5 }
 FILENAME ~ /host-time/ && $1 == "smp" { smp[$2] = $5 }
 FILENAME ~ /host-ir/ { ir[$1, $2] = $3 }
+FILENAME ~ /kernel-aarch64/ {
+	split($0, w, " "); if (w[1] == "bench:" && w[3] ~ /^[0-9]+$/) ka[w[2]] = w[3]
+	next
+}
 FILENAME ~ /kernel/ { split($0, w, " "); if (w[1] == "bench:" && w[3] ~ /^[0-9]+$/) k[w[2]] = w[3] }
 
 function capped(note,    n) { n = note; sub(/.*: /, "", n); sub(/ live.*/, "", n); return n }
@@ -52,13 +56,43 @@ function host_table(    i, j, op, l) {
 	}
 }
 
-# Kernel figures are TSC ticks; under -icount one instruction is `scale`
-# ticks, which the kernel's check loop of 2,000,004 instructions shows.
+# Kernel figures are counter ticks (x86-64: the TSC; AArch64: CNTVCT);
+# under -icount one instruction is `scale` ticks, which the kernel's check
+# loop of 2,000,004 instructions shows.  0 when it is not a whole number:
+# -icount was not in effect.
+function scale_of(a,    s) {
+	s = a["tsc_check_2000002_insn"] / 2000004
+	return (s >= 0.999 && (s - int(s + 0.5)) ^ 2 < 1e-6) ? int(s + 0.5) : 0
+}
+
 function kernel_scale(    s) {
-	s = k["tsc_check_2000002_insn"] / 2000004
-	if (s >= 0.999 && (s - int(s + 0.5)) ^ 2 < 1e-6) { kunit = "insn"; return int(s + 0.5) }
+	s = scale_of(k)
+	if (s) { kunit = "insn"; return s }
 	kunit = "ticks"
 	return 1
+}
+
+# The same guest figures on AArch64 (mode=bench in the AArch64 kernel,
+# -icount), beside x86-64's, in instructions.
+function aarch64_table(    s, n, names2) {
+	if (!("commit_touch_64MiB" in ka) || !(s = scale_of(ka)))
+		return
+	print ""
+	print "== the same guest figures on AArch64 (QEMU -M virt -cpu max, -icount; CNTVCT check: " \
+	      ka["tsc_check_2000002_insn"] / s " for 2,000,004), instructions"
+	printf "%-52s %14s %14s\n", "", "x86-64", "AArch64"
+	split("commit_touch_64MiB fill64_64MiB rep_stosq_64MiB touch_overhead_per_page " \
+	      "reserve_release commit_decommit_1 commit_decommit_1_cold commit_decommit_64", names2, " ")
+	for (n = 1; n in names2; n++) {
+		kva[names2[n]] = ka[names2[n]] / s
+		printf "%-52s %14d %14d\n", (names2[n] == "rep_stosq_64MiB" ? \
+		       "  ... with the CPU's clear (rep stosq, DC ZVA)" : klabel[names2[n]]),
+		       kv[names2[n]], kva[names2[n]]
+	}
+	printf "%-52s %14.2f %14.2f\n", "commit + first touch / write of mapped memory", guest_ratio,
+	       kva["commit_touch_64MiB"] / kva["fill64_64MiB"]
+	printf "%-52s %14.2f %14.2f\n", "  against the CPU's clear", rep_ratio,
+	       kva["commit_touch_64MiB"] / kva["rep_stosq_64MiB"]
 }
 
 function kernel_table(    s, n) {
@@ -255,6 +289,9 @@ function write_json(    f, i, j, op, l, sep, n) {
 	printf "\n  ],\n  \"kernel_%s\": {", (kunit == "" ? "ticks" : kunit) > f
 	sep = ""
 	for (n in kv) { printf "%s\"%s\": %s", sep, n, kv[n] > f; sep = ", " }
+	printf "},\n  \"kernel_aarch64_insn\": {" > f
+	sep = ""
+	for (n in kva) { printf "%s\"%s\": %s", sep, n, kva[n] > f; sep = ", " }
 	printf "},\n  \"kernel_smp\": {" > f
 	sep = ""
 	for (n in k)
@@ -293,6 +330,7 @@ function write_plot(    f, i, j, op, l) {
 END {
 	host_table()
 	kernel_table()
+	aarch64_table()
 	memory_table()
 	smp_section()
 	boot_section()
