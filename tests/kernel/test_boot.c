@@ -178,3 +178,17 @@ KTEST(memset_fills_exactly_its_bytes)
 		}
 	}
 }
+
+/* A zero fill of whole pages takes the CPU's block clear where it has one
+ * (AArch64: DC ZVA): exactly the pages asked for, none of their neighbours. */
+KTEST(memset_zeroes_whole_pages_exactly)
+{
+	static uint8_t buf[4 * 4096] __attribute__((aligned(4096)));
+	void *volatile set = memset;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = 0xAA;
+	((void *(*)(void *, int, size_t))set)(buf + 4096, 0, 2 * 4096);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		KASSERT_EQ(buf[i], i >= 4096 && i < 3 * 4096 ? 0 : 0xAA);
+}
