@@ -262,7 +262,8 @@ help:
 	@echo "make tsan          the threaded host tests under ThreadSanitizer"
 	@echo "make deps          install the Debian packages the build needs"
 	@echo "make clean         remove build/"
-	@echo "Variables: SMP=N RAM_MB=N V=1 KTEST_EXTRA=\"a.c b.c\" SCRIPT=file PREFIX=dir"
+	@echo "Variables: ARCH=x86_64|aarch64 (run, ktest, debug, console-test, map) SMP=N RAM_MB=N V=1"
+	@echo "           KTEST_EXTRA=\"a.c b.c\" SCRIPT=file PREFIX=dir"
 
 # Targets owned by a part of the test tree (fuzzing, benchmarks, ...).
 include $(wildcard tests/*/rules.mk)
