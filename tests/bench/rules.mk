@@ -16,4 +16,5 @@ $(BENCH_OUT)/bench_host: tests/bench/bench_host.c $(BUILD)/host/libhostmem.a | $
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -I. $< -o $@ $(BUILD)/host/libhostmem.a -lpthread
 
 bench: $(BENCH_OUT)/bench_host $(LOADER_EFI) $(BUILD)/kernel.elf
+	@$(MAKE) --no-print-directory ARCH=aarch64 kernel-image
 	@BUILD=$(BUILD) tests/bench/run.sh
