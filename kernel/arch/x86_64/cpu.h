@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "portio.h"
+
 #define CR0_WP    (1ull << 16)
 #define CR4_SMEP  (1ull << 20)
 #define CR4_SMAP  (1ull << 21)
@@ -12,9 +14,6 @@
 #define EFER_NXE  (1ull << 11)
 #define RFLAGS_IF (1ull << 9)
 #define MSR_PAT   0x277u
-
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 
 static inline uint64_t rdtsc(void)
 {

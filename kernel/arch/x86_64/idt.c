@@ -6,7 +6,7 @@
  */
 #include <stdint.h>
 #include "trap.h"
-#include "cpu.h"
+#include "portio.h"
 #include "percpu.h"
 #include "apic.h"
 

@@ -5,7 +5,7 @@
  * test runner reads the self-test report from it.
  */
 #include "kernel/serial.h"
-#include "cpu.h"
+#include "portio.h"
 
 #define COM1 0x3F8
 enum { DATA = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5 };
