@@ -17,7 +17,7 @@
  *                     invlpg drops all of those (SDM 4.10.4.1), so the gather
  *                     makes sure at least one invalidation happens, without
  *                     spending a per-page slot on each table; on AArch64 a
- *                     TLBI VAE1IS drops only the walks of its address, so
+ *                     TLBI by address drops only the walks of its address, so
  *                     each table's address is gathered like a page
  *                     (PTE_WALKS_FLUSHED_BY_VA, pte_arch.h).
  *

@@ -58,8 +58,8 @@
  *
  * Invalidation.  A TLB may hold any valid descriptor until a TLBI; every
  * change of a valid leaf that takes rights away or changes what it maps is
- * flushed (pte_needs_flush), and a table before it is freed (TLBI VAE1IS,
- * which reaches the walk caches).  A change that only adds (AF set, a write
+ * flushed (pte_needs_flush), and a table before it is freed (a TLBI of
+ * every level, VAAE1IS, which reaches the walk caches).  A change that only adds (AF set, a write
  * recorded) is not: a CPU holding the old entry faults, finds the access
  * allowed and already recorded, and drops its own stale entry (fault.c).
  *
@@ -154,7 +154,7 @@ static inline bool pte_needs_flush(uint64_t old, uint64_t new)
 }
 
 /* A freed table's cached walks go only with a TLBI of an address it
- * mapped (VAE1IS; VALE1IS would keep them). */
+ * mapped (of every level: VAAE1IS; VALE1IS would keep them). */
 #define PTE_WALKS_FLUSHED_BY_VA  true
 
 static inline uint64_t pte_make_table(uint64_t pa)
