@@ -59,9 +59,10 @@
  * Invalidation.  A TLB may hold any valid descriptor until a TLBI; every
  * change of a valid leaf that takes rights away or changes what it maps is
  * flushed (pte_needs_flush), and a table before it is freed (a TLBI of
- * every level, VAAE1IS, which reaches the walk caches).  A change that only adds (AF set, a write
- * recorded) is not: a CPU holding the old entry faults, finds the access
- * allowed and already recorded, and drops its own stale entry (fault.c).
+ * every level, VAAE1IS, which reaches the walk caches).  A change that
+ * only adds (AF set, a write recorded) is not: a CPU holding the old entry
+ * faults, finds the access allowed and already recorded, and drops its own
+ * stale entry (fault.c).
  *
  * The fault syndrome is ESR_EL1 of an instruction abort (EC 0x20, 0x21) or
  * a data abort (EC 0x24, 0x25): the fault status code says translation
