@@ -11,11 +11,10 @@
  *   tlb_shootdown
  *              drop the translations of va[0..n) (n == 0: all of them), and
  *              the cached walks through them, on every CPU, and return only
- *              when every CPU has: x86-64, invlpg by IPI
- *              (kernel/arch/x86_64/smp.c); AArch64, TLBI VAE1IS (not
- *              VALE1IS: an address may stand for a freed table) then DSB
- *              ISH; the software MMU's TLB in the twin.  Called with the
- *              lock held, once per TLB gather.
+ *              when every CPU has: x86-64, invlpg by IPI (kernel/smp.c);
+ *              AArch64, TLBI VAE1IS (not VALE1IS: an address may stand for
+ *              a freed table) then DSB ISH; the software MMU's TLB in the
+ *              twin.  Called with the lock held, once per TLB gather.
  *   tlb_flush_page
  *              drop va's translation on this CPU only (a spurious fault:
  *              a stale, more restrictive entry of this CPU's own): invlpg,
