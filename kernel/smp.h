@@ -1,6 +1,8 @@
 /*
  * Many CPUs: bring-up, the CPUs online, and running a function on all of
- * them (tests).  The theory statement is at the top of smp.c.
+ * them (tests).  The theory statements are at the top of kernel/smp.c (the
+ * CPU table, work on every CPU, its fault record) and of each
+ * kernel/arch/<arch>/smp.c (bring-up, wake-ups, idle, shootdown, waits).
  */
 #ifndef KERNEL_SMP_H
 #define KERNEL_SMP_H

@@ -17,7 +17,7 @@ struct cpu {
 	unsigned id;                     /* 0 is the boot CPU */
 	uint64_t mpidr;                  /* its MPIDR_EL1 affinity (PSCI's name for it) */
 	struct recover_point *innermost; /* fault recovery chain (recover.c) */
-	uint64_t work_seen;              /* last smp_run_all work run (smp.c) */
+	uint64_t work_seen;              /* last smp_run_all work run (kernel/smp.c) */
 	bool online;                     /* set once by the CPU itself (atomic) */
 };
 

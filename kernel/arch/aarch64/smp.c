@@ -1,6 +1,9 @@
 /*
- * smp.c - many CPUs on AArch64: bring-up through PSCI, the idle loop, work
- * on every CPU, the TLB shootdown and the write-buffer barrier.
+ * smp.c - many CPUs on AArch64: bring-up through PSCI, the idle loop, the
+ * wake-up for work on every CPU, the TLB shootdown, the write-buffer
+ * barrier and the sleeping waits.  The CPU table, the work protocol and
+ * the fault record are the core's (kernel/smp.c, its theory 1 to 3); this
+ * file is what AArch64 adds to them (kernel/smp_arch.h).
  *
  * Theory
  * ------
@@ -42,37 +45,34 @@
  *    (ARM ARM D8.13, completion of TLB maintenance).  So DSB ISH; TLBI
  *    VMALLE1IS; DSB ISH is a barrier on every CPU at once, running or not.
  *
- * 5. Work.  smp_run_all publishes (fn, arg) with a new generation
- *    (release), wakes the others, runs fn on the caller and waits for every
- *    online CPU to count itself done.
+ * 5. Work (kernel/smp.c, theory 2).  The wake-up is DSB ISH, which makes
+ *    the stores before it visible to every CPU (the new generation among
+ *    them), then SEV and the wake-up SGI.  An idle CPU looks for new work
+ *    and otherwise sleeps (theory 2): a wake-up that came after the look
+ *    is pending and ends the sleep at once.
  *
  * 6. Sleeping waits (smp_wait_for, hostmem's lock).  A waiter spins a
  *    little, then counts itself in sleepers, looks at the word once more and
  *    sleeps; the writer stores the word and then reads sleepers (seq_cst
  *    both: Dekker's pattern), so either the waiter sees the new value or
- *    the writer sees the sleeper and wakes it.  Each CPU runs fn inside a recovery point, so an
- *    unexpected fault ends fn on that CPU only and is kept for
- *    smp_take_fault.
+ *    the writer sees the sleeper and wakes it.
  *
- * Shared state and what protects it: cpus[i].online and work_seen are
- * written by CPU i only, read by others with atomics; work by the boot CPU,
- * published through work_gen (release/acquire); work_done, barriers and the
- * fault record by atomics; ap_boot and idmap by the boot CPU, one CPU start
- * at a time.
+ * Shared state and what protects it: barriers and sleepers by atomics;
+ * ap_boot and idmap by the boot CPU, one CPU start at a time; gic is set by
+ * the boot CPU before any other CPU starts.
  */
 #include "kernel/smp.h"
+#include "kernel/smp_arch.h"
 #include "kernel/acpi.h"
 #include "kernel/boot.h"
 #include "kernel/deadline.h"
 #include "kernel/print.h"
-#include "kernel/recover.h"
 #include "machine.h"
 #include "percpu.h"
 #include "trap.h"
 #include "cpu.h"
 #include "gic.h"
 
-#define AP_STACK      (64 * 1024)
 #define MAX_BATCH     32
 #define SPINS_BEFORE_SLEEP 64
 #define SLEEP_MS      10
@@ -83,29 +83,15 @@
 
 struct ap_boot { uint64_t mair, tcr, ttbr1, ttbr0, sctlr, stack, cpu, entry; };
 
-struct cpu cpus[MAX_CPUS];
-static uint8_t ap_stacks[MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
 static struct ap_boot ap_boot __attribute__((aligned(64)));
 static uint64_t idmap[4][512] __attribute__((aligned(4096)));
-static unsigned ncpus = 1;
 static uint64_t barriers;
 static unsigned sleepers;             /* CPUs in a sleeping wait (theory 6; atomic) */
 static bool gic;                      /* sleeps are WFI (theory 2) */
 
-static struct {
-	void (*fn)(void *arg, unsigned cpu);
-	void *arg;
-} work;
-static uint64_t work_gen;
-static unsigned work_done;
-static struct { uint32_t code; unsigned cpu; uint64_t rip, addr; } fault;
-
 extern char ap_start[];
 
 /* ------------------------------------------------------------ small things */
-
-unsigned smp_cpu_count(void) { return __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE); }
-unsigned smp_cpu_id(void) { return this_cpu()->id; }
 
 void percpu_set(struct cpu *c)
 {
@@ -117,8 +103,8 @@ void cpu_relax(void)
 	arch_relax();
 }
 
-/* The stores before it are visible before any CPU wakes (theory 2). */
-static void wake_others(void)
+/* The stores before it are visible before any CPU wakes (theory 5). */
+void smp_arch_wake_others(void)
 {
 	__asm__ volatile("dsb ish; sev" ::: "memory");
 	gic_wake_others();
@@ -172,75 +158,18 @@ void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const 
 void smp_wake(const uint32_t *word, uint32_t value)
 {
 	if (__atomic_load_n(&sleepers, __ATOMIC_SEQ_CST))
-		wake_others();
+		smp_arch_wake_others();
 }
 
-/* ------------------------------------------------------------ work */
-
-struct work_call { void (*fn)(void *, unsigned); void *arg; };
-
-static void work_trampoline(void *p)
-{
-	struct work_call *w = p;
-
-	w->fn(w->arg, this_cpu()->id);
-}
-
-static void work_run(void)
-{
-	struct work_call w = { work.fn, work.arg };
-	struct fault_info fi;
-	uint32_t code = try_call(work_trampoline, &w, &fi), none = 0;
-
-	if (code && __atomic_compare_exchange_n(&fault.code, &none, code, false,
-	                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		fault.cpu = this_cpu()->id;
-		fault.rip = fi.rip;
-		fault.addr = fi.addr;
-	}
-	__atomic_add_fetch(&work_done, 1, __ATOMIC_RELEASE);
-}
-
-void smp_run_all(void (*fn)(void *arg, unsigned cpu), void *arg)
-{
-	unsigned n = smp_cpu_count();
-	uint64_t deadline;
-
-	work.fn = fn;
-	work.arg = arg;
-	__atomic_store_n(&work_done, 0, __ATOMIC_RELAXED);
-	this_cpu()->work_seen = __atomic_add_fetch(&work_gen, 1, __ATOMIC_SEQ_CST);
-	wake_others();
-	work_run();
-	deadline = deadline_in(60000);
-	while (__atomic_load_n(&work_done, __ATOMIC_ACQUIRE) < n) {
-		cpu_relax();
-		deadline_check(deadline, "smp_run_all: the other CPUs did not finish within 60 s");
-	}
-}
-
-uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu)
-{
-	uint32_t code = __atomic_exchange_n(&fault.code, 0, __ATOMIC_ACQ_REL);
-
-	*rip = fault.rip;
-	*addr = fault.addr;
-	*cpu = fault.cpu;
-	return code;
-}
-
-/* New work, else sleep (theory 2): a new generation comes with a wake-up,
- * after the store, so the look before the sleep cannot miss it for long. */
+/* New work, else sleep (theory 2, 5): a new generation comes with a
+ * wake-up, after the store, so the look before the sleep cannot miss it. */
 static void __attribute__((noreturn)) idle(void)
 {
 	struct cpu *c = this_cpu();
-	uint64_t gen;
 
 	for (;;) {
-		gen = __atomic_load_n(&work_gen, __ATOMIC_ACQUIRE);
-		if (gen != c->work_seen) {
-			c->work_seen = gen;
-			work_run();
+		if (smp_work_claim(c)) {
+			smp_work_run();
 			continue;
 		}
 		gic_sleep(SLEEP_MS);
@@ -267,8 +196,7 @@ void __attribute__((noreturn)) ap_main(struct cpu *c)
 	cpu_setup();
 	cpu_lower_half_install();
 	gic_cpu_init();
-	c->work_seen = __atomic_load_n(&work_gen, __ATOMIC_ACQUIRE);
-	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	smp_cpu_online(c);
 	idle();
 }
 
@@ -291,7 +219,7 @@ static void ap_boot_fill(unsigned n)
 	                 : "=r"(ap_boot.mair), "=r"(ap_boot.tcr), "=r"(ap_boot.ttbr1),
 	                   "=r"(ap_boot.sctlr));
 	ap_boot.ttbr0 = virt_to_phys(idmap[0]);
-	ap_boot.stack = (uint64_t)(ap_stacks[n] + AP_STACK);
+	ap_boot.stack = (uint64_t)smp_stack_top(n);
 	ap_boot.cpu = (uint64_t)&cpus[n];
 	ap_boot.entry = (uint64_t)ap_main;
 	arch_cache_clean((uint64_t)&ap_boot, sizeof(ap_boot));
@@ -317,7 +245,6 @@ static int64_t psci_call(bool hvc, uint64_t fn, uint64_t a1, uint64_t a2, uint64
 static bool start_cpu(bool hvc, unsigned n, uint64_t mpidr)
 {
 	struct cpu *c = &cpus[n];
-	uint64_t deadline;
 	int64_t r;
 
 	c->id = n;
@@ -329,13 +256,7 @@ static bool start_cpu(bool hvc, unsigned n, uint64_t mpidr)
 		        (long long)r);
 		return false;
 	}
-	deadline = deadline_in(1000);
-	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
-		cpu_relax();
-		if (arch_ticks() > deadline)
-			return false;
-	}
-	return true;
+	return smp_cpu_wait_online(c);
 }
 
 /* The enabled CPUs' MPIDRs from the MADT (GICC entries), the boot CPU's
@@ -392,7 +313,7 @@ void smp_start_others(void)
 			continue;
 		}
 		if (start_cpu(hvc, n, ids[i]))
-			__atomic_store_n(&ncpus, ++n, __ATOMIC_RELEASE);
+			smp_cpus_set(++n);
 		else
 			kprintf("cpu: MPIDR %llx did not come up within 1 s; going on without it\n",
 			        (unsigned long long)ids[i]);

@@ -5,8 +5,9 @@
  * provides the same ones, included by bare name ("machine.h"; hostmem's
  * own per-MMU header is hostmem/arch/<arch>/pte_arch.h).  The other
  * headers each architecture provides by bare name: trap.h (struct trapframe
- * and its accessors), percpu.h (struct cpu with .id and .innermost,
- * this_cpu(), cpu_relax()).
+ * and its accessors), percpu.h (MAX_CPUS; struct cpu with .id, .innermost,
+ * .online and .work_seen; this_cpu(), cpu_relax()).  kernel/smp_arch.h
+ * names what each arch's smp.c gives the core's kernel/smp.c.
  */
 #ifndef KERNEL_MACHINE_H
 #define KERNEL_MACHINE_H

@@ -20,7 +20,7 @@ struct cpu {
 	uint32_t apic_id;
 	struct recover_point *innermost; /* fault recovery chain (recover.c) */
 	uint64_t shoot_seen;             /* last shootdown applied (smp.c; atomic) */
-	uint64_t work_seen;              /* last smp_run_all work run (smp.c) */
+	uint64_t work_seen;              /* last smp_run_all work run (kernel/smp.c) */
 	uint64_t barrier_seen;           /* last smp_barrier_all done (smp.c; atomic) */
 	bool online;                     /* set once by the CPU itself (atomic) */
 	bool active;                     /* may hold lower-half translations (smp.c, 3; atomic) */

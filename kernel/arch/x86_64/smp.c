@@ -1,11 +1,9 @@
 /*
- * smp.c - many CPUs on x86-64: bring-up, the idle loop, work on every CPU, and the TLB
- * shootdown hostmem's TLB gather ends with.
- *
- * It lives with the architecture for now: the protocol below (theory 3 to
- * 5) is generic, but its signals are the local APIC's IPIs and its sleeps
- * hlt.  An AArch64 port of it would publish the same generations and use
- * broadcast TLBI instead of shootdown IPIs.
+ * smp.c - many CPUs on x86-64: bring-up, the idle loop, the wake-up for work
+ * on every CPU, the TLB shootdown hostmem's TLB gather ends with, the
+ * write-buffer barrier and the sleeping waits.  The CPU table, the work
+ * protocol and the fault record are the core's (kernel/smp.c, its theory
+ * 1 to 3); this file is what x86-64 adds to them (kernel/smp_arch.h).
  *
  * Theory
  * ------
@@ -40,10 +38,12 @@
  *    touches only the kernel's upper half, which hostmem never changes.  So
  *    a shootdown with the other CPUs idle costs no IPI at all.
  *
- * 4. Work.  smp_run_all publishes (fn, arg) with a new generation, sends
- *    IPI_WAKE, runs fn on the caller and waits for every online CPU to
- *    finish.  Each CPU runs fn inside a recovery point, so an unexpected
- *    fault ends fn on that CPU only and is kept for smp_take_fault.
+ * 4. Work (kernel/smp.c, theory 2).  The wake-up is IPI_WAKE to all
+ *    others, a store to the uncached APIC, which x86 does not reorder with
+ *    the stores before it.  An idle CPU, interrupts off, clears active,
+ *    looks for new work and otherwise sti;hlt: an IPI that came after the
+ *    look is pending and ends the hlt.  With work it sets active and
+ *    reloads CR3 (theory 3) before it runs fn.
  *
  * 5. Sleeping waits.  With 4 vCPUs on 2 host cores a CPU spinning on a
  *    lock takes host time from the CPU that holds it, and every contended
@@ -64,12 +64,14 @@
  *    waiters further back sleep and leave the host cores to the holder and
  *    the next in line.
  *
- * Shared state and what protects it: cpus[i].online, shoot_seen and
- * work_seen are written by CPU i only, read by others with atomics; batch
- * and shoot_gen by the initiator holding hostmem's lock; work by the boot
- * CPU, published through work_gen; done and the fault record by atomics.
+ * Shared state and what protects it: cpus[i].shoot_seen, barrier_seen,
+ * active and sleeping are written by CPU i only, read by others with
+ * atomics (wait_word and wait_value before sleeping is set); batch and
+ * shoot_gen by the initiator holding hostmem's lock; barrier_gen by the
+ * holder of barrier_lock; sleepers by atomics.
  */
 #include "kernel/smp.h"
+#include "kernel/smp_arch.h"
 #include "kernel/deadline.h"
 #include "percpu.h"
 #include "apic.h"
@@ -77,18 +79,12 @@
 #include "kernel/print.h"
 #include "cpu.h"
 #include "kernel/panic.h"
-#include "kernel/recover.h"
 #include "trap.h"
 
-#define AP_STACK   (64 * 1024)
 #define MAX_BATCH  32
 #define SPINS_BEFORE_SLEEP 64       /* theory 5 */
 #define SPINS_WHEN_NEXT    300      /* the waiter whose turn is next */
 #define SLEEP_MS   10
-
-struct cpu cpus[MAX_CPUS];
-static uint8_t ap_stacks[MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
-static unsigned ncpus = 1;
 
 static struct {
 	uint64_t va[MAX_BATCH];
@@ -99,18 +95,7 @@ static unsigned sleepers;             /* CPUs in sleep_once (theory 5; atomic) *
 static uint64_t barrier_gen;           /* smp_barrier_all; callers serialised by barrier_lock */
 static int barrier_lock;
 
-static struct {
-	void (*fn)(void *arg, unsigned cpu);
-	void *arg;
-} work;
-static uint64_t work_gen;
-static unsigned work_done;
-static struct { uint32_t code; unsigned cpu; uint64_t rip, addr; } fault;
-
 /* ------------------------------------------------------------ small things */
-
-unsigned smp_cpu_count(void) { return __atomic_load_n(&ncpus, __ATOMIC_ACQUIRE); }
-unsigned smp_cpu_id(void) { return this_cpu()->id; }
 
 void percpu_set(struct cpu *c)
 {
@@ -299,59 +284,10 @@ void smp_interrupt(uint64_t vector)
 
 /* ------------------------------------------------------------ work */
 
-struct work_call { void (*fn)(void *, unsigned); void *arg; };
-
-static void work_trampoline(void *p)
+/* The stores before it are visible first (theory 4). */
+void smp_arch_wake_others(void)
 {
-	struct work_call *w = p;
-
-	w->fn(w->arg, this_cpu()->id);
-}
-
-static void work_run(void)
-{
-	struct work_call w = { work.fn, work.arg };
-	struct fault_info fi;
-	uint32_t code = try_call(work_trampoline, &w, &fi);
-	uint32_t none = 0;
-
-	if (code && __atomic_compare_exchange_n(&fault.code, &none, code, false,
-	                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		fault.cpu = this_cpu()->id;
-		fault.rip = fi.rip;
-		fault.addr = fi.addr;
-	}
-	__atomic_add_fetch(&work_done, 1, __ATOMIC_RELEASE);
-}
-
-void smp_run_all(void (*fn)(void *arg, unsigned cpu), void *arg)
-{
-	unsigned n = smp_cpu_count();
-	uint64_t deadline;
-
-	work.fn = fn;
-	work.arg = arg;
-	__atomic_store_n(&work_done, 0, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&work_gen, 1, __ATOMIC_RELEASE);
-	if (n > 1)
-		apic_send_all_others(IPI_WAKE);
-	this_cpu()->work_seen = work_gen;
-	work_run();
-	deadline = deadline_in(60000);
-	while (__atomic_load_n(&work_done, __ATOMIC_ACQUIRE) < n) {
-		cpu_relax();
-		deadline_check(deadline, "smp_run_all: the other CPUs did not finish within 60 s");
-	}
-}
-
-uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu)
-{
-	uint32_t code = __atomic_exchange_n(&fault.code, 0, __ATOMIC_ACQ_REL);
-
-	*rip = fault.rip;
-	*addr = fault.addr;
-	*cpu = fault.cpu;
-	return code;
+	apic_send_all_others(IPI_WAKE);
 }
 
 /* The idle loop: run new work, else sleep until an interrupt.  sti;hlt
@@ -363,12 +299,11 @@ static void __attribute__((noreturn)) idle(void)
 	for (;;) {
 		__asm__ volatile("cli" ::: "memory");
 		__atomic_store_n(&c->active, false, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&work_gen, __ATOMIC_ACQUIRE) != c->work_seen) {
-			c->work_seen = work_gen;
+		if (smp_work_claim(c)) {
 			__atomic_store_n(&c->active, true, __ATOMIC_SEQ_CST);
 			flush_tlb();                     /* theory 3: lazy TLB */
 			__asm__ volatile("sti" ::: "memory");
-			work_run();
+			smp_work_run();
 			continue;
 		}
 		__asm__ volatile("sti; hlt" ::: "memory");
@@ -394,9 +329,8 @@ void ap_main(struct cpu *c)
 	apic_enable();
 	c->shoot_seen = __atomic_load_n(&shoot_gen, __ATOMIC_ACQUIRE);
 	c->barrier_seen = __atomic_load_n(&barrier_gen, __ATOMIC_ACQUIRE);
-	c->work_seen = __atomic_load_n(&work_gen, __ATOMIC_ACQUIRE);
 	flush_tlb();
-	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	smp_cpu_online(c);
 	idle();
 }
 
@@ -437,21 +371,14 @@ static void tramp_install(uint64_t base)
 static bool start_cpu(uint64_t base, unsigned n, uint32_t apic)
 {
 	struct cpu *c = &cpus[n];
-	uint64_t deadline;
 
 	c->id = n;
 	c->apic_id = apic;
-	*(uint64_t *)tramp_field(base, tramp_stack) = (uint64_t)(ap_stacks[n] + AP_STACK);
+	*(uint64_t *)tramp_field(base, tramp_stack) = (uint64_t)smp_stack_top(n);
 	*(uint64_t *)tramp_field(base, tramp_cpu) = (uint64_t)c;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	apic_start_cpu(apic, (uint8_t)(base >> 12));
-	deadline = deadline_in(1000);
-	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
-		__asm__ volatile("pause" ::: "memory");
-		if (rdtsc() > deadline)
-			return false;
-	}
-	return true;
+	return smp_cpu_wait_online(c);
 }
 
 void smp_start_others(void)
@@ -477,7 +404,7 @@ void smp_start_others(void)
 			continue;
 		}
 		if (start_cpu(base, n, ids[i]))
-			__atomic_store_n(&ncpus, ++n, __ATOMIC_RELEASE);
+			smp_cpus_set(++n);
 		else
 			kprintf("cpu: APIC id %u did not come up within 1 s; going on without it\n", ids[i]);
 	}
