@@ -26,8 +26,11 @@ void smp_start_others(void);
  * it.  The caller holds the lock that makes it the only initiator. */
 void smp_shootdown(const uint64_t *va, unsigned n);
 
-/* Returns after every online CPU has executed mfence (an IPI to the
- * others, each acknowledging with a generation number, as a shootdown). */
+/* Returns after every online CPU has executed a full barrier
+ * (FlushProcessWriteBuffers): x86-64, mfence on an IPI, each acknowledging
+ * with a generation number, as a shootdown; AArch64, DSB ISH, TLBI
+ * VMALLE1IS, DSB ISH, which completes only once every CPU's accesses
+ * through the entries are done. */
 void smp_barrier_all(void);
 /* How many barriers this CPU has executed for smp_barrier_all (tests). */
 uint64_t smp_barriers_done(unsigned cpu);
@@ -37,9 +40,9 @@ uint64_t smp_barriers_done(unsigned cpu);
 uint32_t smp_take_fault(uint64_t *rip, uint64_t *addr, unsigned *cpu);
 
 /* Waits until *word == want (acquire), panicking with what past deadline.
- * With interrupts on it spins briefly, then sleeps in hlt until smp_wake
- * names that value; with them off (a page fault) it only spins.  The
- * writer of *word stores it (seq_cst) and then calls smp_wake. */
+ * With interrupts on it spins briefly, then sleeps (hlt; WFI) until
+ * smp_wake names that value; with them off (a page fault) it only spins.
+ * The writer of *word stores it (seq_cst) and then calls smp_wake. */
 void smp_wait_for(const uint32_t *word, uint32_t want, uint64_t deadline, const char *what);
 void smp_wake(const uint32_t *word, uint32_t value);
 

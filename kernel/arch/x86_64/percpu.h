@@ -19,12 +19,12 @@ struct cpu {
 	unsigned id;                     /* 0 is the boot CPU */
 	uint32_t apic_id;
 	struct recover_point *innermost; /* fault recovery chain (recover.c) */
-	uint64_t shoot_seen;             /* last shootdown applied (smp.c; atomic) */
+	uint64_t shoot_seen;             /* last shootdown applied (arch smp.c; atomic) */
 	uint64_t work_seen;              /* last smp_run_all work run (kernel/smp.c) */
-	uint64_t barrier_seen;           /* last smp_barrier_all done (smp.c; atomic) */
+	uint64_t barrier_seen;           /* last smp_barrier_all done (arch smp.c; atomic) */
 	bool online;                     /* set once by the CPU itself (atomic) */
-	bool active;                     /* may hold lower-half translations (smp.c, 3; atomic) */
-	bool sleeping;                   /* in smp_wait_for's hlt (smp.c, 5; atomic) */
+	bool active;                     /* may hold lower-half translations (arch smp.c, 3; atomic) */
+	bool sleeping;                   /* in smp_wait_for's hlt (arch smp.c, 5; atomic) */
 	const uint32_t *wait_word;       /* what it sleeps on, until *wait_word == wait_value; */
 	uint32_t wait_value;             /*   written before sleeping is set */
 	uint64_t sleeps, timer_wakes;    /* sleep_once's count, and how many its timer ended (tests) */
