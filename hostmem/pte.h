@@ -21,8 +21,8 @@
  * Anything else is PTE_BAD, a broken invariant.
  *
  * How those states and the bits below sit in an entry is the architecture's
- * (pte_arch.h, one per MMU: hostmem/arch/<arch>/pte_arch.h); this file is the same
- * for all.  Every format has room, ignored by the MMU, for:
+ * (one header per MMU: hostmem/arch/<arch>/pte_arch.h); this file is the
+ * same for all.  Every format has room, ignored by the MMU, for:
  *
  *   PTE_COMMITTED  set in every committed leaf, present or not, so
  *        "committed" is one bit test.
@@ -61,10 +61,9 @@
  * a NOCACHE or WRITECOMBINE page reaches its frame with another type.  The
  * CPU manuals forbid such aliases unless the cache holds nothing of the
  * frame while the other type is in use (Intel SDM vol. 3, 11.12.4; the ARM
- * ARM's mismatched memory attributes, B2.8): an uncached
- * read would miss a dirty line of the zeroing (stale data, possibly the
- * previous owner's), and a line written back later would overwrite what the
- * page wrote.  So:
+ * ARM's rules on mismatched memory attributes): an uncached read would miss
+ * a dirty line of the zeroing (stale data, possibly the previous owner's),
+ * and a line written back later would overwrite what the page wrote.  So:
  *   - a frame is zeroed through the direct map, then its lines are flushed
  *     (platform cache_flush: clflush, DC CIVAC), and only then mapped
  *     uncached;
