@@ -30,6 +30,7 @@ need=(
   "binutils-aarch64-linux-gnu:/usr/bin/aarch64-linux-gnu-ld"
   "qemu-system-arm:/usr/bin/qemu-system-aarch64"
   "qemu-efi-aarch64:/usr/share/AAVMF/AAVMF_CODE.fd"
+  "gdb-multiarch:/usr/bin/gdb-multiarch"
 )
 # `install-deps.sh bench`: also what `make bench` needs (callgrind; gnuplot is above,
 # for the map).

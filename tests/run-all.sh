@@ -122,25 +122,32 @@ ARCH=aarch64 BUILD=$BUILD/aarch64 KERNEL=$garbage check aarch64_bad_kernel_file_
 # make debug: QEMU waits for gdb; gdb (batch) connects and lets it run the
 # tour; a passing kernel is exit status 0, and the firmware's screen escapes
 # stay off the terminal.
-debug_check() {
-  local out rc why= gdbout start
+# GDB-SAYS is what gdb must print (empty: anything): the AArch64 kernel is
+# debugged with gdb-multiarch and scripts/gdbinit-aarch64, which must stop
+# at kmain, so its symbols and a hardware breakpoint work.
+debug_check() {   # debug_check NAME GDB-SAYS GDB [GDB-ARGS...]; ARCH, BUILD: which kernel
+  local name=$1 says=$2 gdb=$3 out rc why= gdbout start
+  shift 3
   start=$(results_now)
-  if ! command -v gdb > /dev/null; then
-    runner_result make_debug_exits_0_when_the_kernel_passes "$start" "gdb is not installed"
+  if ! command -v "$gdb" > /dev/null; then
+    runner_result "$name" "$start" "$gdb is not installed"
     return
   fi
   DEBUG_MODE=run TAG=debug tests/run-kernel.sh debug > "$BUILD/debug-check.out" 2>&1 < /dev/null &
   local pid=$!
   for _ in $(seq 50); do ss -ltn 2> /dev/null | grep -q ':1234 ' && break; sleep 0.2; done
-  gdbout=$(timeout 60 gdb -batch -nx -ex 'target remote localhost:1234' -ex continue 2>&1)
+  gdbout=$(timeout 60 "$gdb" -batch -nx "$@" -ex continue 2>&1)
   wait $pid; rc=$?
   out=$(cat "$BUILD/debug-check.out")
   [ $rc = 0 ] || why="run-kernel.sh debug exited $rc: $(tail -n 1 <<<"$out")"
   [ -n "$why" ] || ! grep -q $'\e' <<<"$out" || why="escape codes reached the terminal"
   [ -n "$why" ] || grep -q "demo: every step" <<<"$out" || why="the tour did not run (gdb: $(tail -n 1 <<<"$gdbout"))"
-  runner_result make_debug_exits_0_when_the_kernel_passes "$start" "$why"
+  [ -n "$why" ] || grep -q "$says" <<<"$gdbout" || why="gdb did not say \"$says\": $(tail -n 1 <<<"$gdbout")"
+  runner_result "$name" "$start" "$why"
 }
-debug_check
+debug_check make_debug_exits_0_when_the_kernel_passes "" gdb -ex 'target remote localhost:1234'
+ARCH=aarch64 BUILD=$BUILD/aarch64 debug_check aarch64_make_debug_stops_at_kmain_and_passes \
+  "Breakpoint 1, kmain" gdb-multiarch -x scripts/gdbinit-aarch64
 # A passing run does not look alarming: what the manager logs about errors a
 # test provokes is marked (host: counted in "# expected:" lines; kernel:
 # "expected: hostmem: ..."), and a kernel test that runs for seconds says how

@@ -104,7 +104,8 @@ from_banner() {
 # escapes included) stays in the log; the kernel's pass code is success.
 if [ "$mode" = debug ]; then
   echo "QEMU is waiting for gdb on localhost:1234. In another terminal:"
-  echo "  gdb -x scripts/gdbinit"
+  if [ "$ARCH" = aarch64 ]; then echo "  gdb-multiarch -x scripts/gdbinit-aarch64"
+  else echo "  gdb -x scripts/gdbinit"; fi
   "${with_me[@]}" "${qemu[@]}" -s -S < /dev/null 2>&1 | tee "$log" | from_banner
   rc=${PIPESTATUS[0]}
   [ $rc = 33 ] && { echo "qemu: kernel exited normally (log: $log)"; exit 0; }
