@@ -108,23 +108,20 @@ static uint32_t demand_zero(struct hm *hm, uint64_t va, uint64_t e, uint32_t err
 /* An MMU that does not record accesses and writes itself (AArch64 without
  * FEAT_HAFDBS) faults on the first access (the Access flag) and the first
  * write (a writable-clean page is read-only to it): the entry takes what
- * the access means (pte_arch.h), which only adds rights, so no other CPU's
- * translation needs dropping; this CPU's may be the stale one that
- * faulted. */
-static uint32_t touch(struct hm *hm, uint64_t va, uint64_t e, uint32_t error)
+ * the access means (pte_arch.h), touched, which only adds rights, so no
+ * other CPU's translation needs dropping (pte_needs_flush says none). */
+static void record(struct hm *hm, uint64_t va, uint64_t e, uint64_t touched)
 {
 	struct tlb_gather g;
 
 	tlb_gather_init(&g, &hm->frames);
-	pt_replace(&hm->pt, va, e, pte_hw_touch(e, error), &g);
+	pt_replace(&hm->pt, va, e, touched, &g);
 	tlb_finish(&g);
-	hm->plat->tlb_flush_page(hm->plat->ctx, va);
-	return 0;
 }
 
 uint32_t hm_fault_locked(struct hm *hm, uint64_t addr, uint32_t error)
 {
-	uint64_t va = page_down(addr), span, e;
+	uint64_t va = page_down(addr), span, e, touched;
 
 	if (addr < VA_MIN || addr >= VA_LIMIT || (error & HM_PF_BAD))
 		return STATUS_ACCESS_VIOLATION;
@@ -137,8 +134,10 @@ uint32_t hm_fault_locked(struct hm *hm, uint64_t addr, uint32_t error)
 		return STATUS_ACCESS_VIOLATION;
 	if (pte_is_demand_zero(e))
 		return demand_zero(hm, va, e, error);
-	if (pte_hw_touch(e, error) != e)
-		return touch(hm, va, e, error);
+	touched = pte_hw_touch(e, error);
+	if (touched != e)
+		record(hm, va, e, touched);
+	/* This CPU's own translation may be the stale one that faulted. */
 	hm->plat->tlb_flush_page(hm->plat->ctx, va);
 	return 0;
 }
